@@ -15,10 +15,21 @@ EventType = Literal["recognition", "diplomatic_upgrade", "sanctions_imposed", "s
 Modality = Literal["asserted", "planned", "negated"]
 # Why a decision does not alert; None when it does.
 Reason = Literal[
-    "not_relevant", "other_target", "taliban_actor", "negated", "restatement", "historical", "backlog",
+    "not_relevant",
+    "other_target",
+    "taliban_actor",
+    "negated",
+    "restatement",
+    "historical",
+    "backlog",
     "duplicate",
 ]
-EVENT_TYPES: tuple[EventType, ...] = ("recognition", "diplomatic_upgrade", "sanctions_imposed", "sanctions_eased")
+EVENT_TYPES: tuple[EventType, ...] = (
+    "recognition",
+    "diplomatic_upgrade",
+    "sanctions_imposed",
+    "sanctions_eased",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +76,9 @@ class Evidence:
 
     sentence: str  # the sentence that decided
     rule: str  # the id of the rule that fired, e.g. "recognition.verb"
-    cues: tuple[str, ...] = ()  # modality / negation / history cues that applied, e.g. ("negation:rules out",)
+    cues: tuple[
+        str, ...
+    ] = ()  # modality / negation / history cues that applied, e.g. ("negation:rules out",)
     actor_text: str | None = None  # the span that named the actor, e.g. "the Kremlin"
 
 

@@ -1,0 +1,419 @@
+"""Trigger rules (one id each) and the cue lexicons for negation, intent, appeals and history.
+
+Rules are written for the language of wire copy, not for particular items: each trigger is a
+verb or noun family with its inflections, and each cue list follows NegEx/ConText
+(see /work/shared/reference/event-coding.md, section 4).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.domain import EventType
+
+_I = re.IGNORECASE
+
+
+def gap(words: int) -> str:
+    """Up to `words` intervening words, lazily."""
+    return rf"(?:\W+[\w'-]+){{0,{words}}}?\W+"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    event_type: EventType
+    pattern: re.Pattern[str]
+    priority: int  # the most specific rule in a sentence wins
+    nominal: bool = False  # a noun, not a verb: "recognition of", "sanctions on"
+    standing: bool = False  # describes a standing state ("its envoy in Kabul"), not a change
+    taliban_subject: bool = False  # the Taliban are the grammatical subject ("take over the embassy")
+    keys: tuple[str, ...] = ()  # lower-case substrings one of which any match contains: a cheap pre-check
+
+
+_SANCTION_NOUN = (
+    r"(?:sanctions?|restrictive\s+measures|asset\s+freezes?|travel[\s-]+bans?|visa\s+(?:restrictions|bans?)"
+    r"|entry\s+bans?|penalties|embargo(?:es)?)"
+)
+_SANCTION_KEYS = ("sanction", "measures", "freez", " ban", "-ban", "visa", "penalt", "embargo")
+_MISSION = r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|missions?|representation|office)"
+_ENVOY = r"(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?|officials?|representatives?|consuls?)"
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "recognition.verb",
+        "recognition",
+        re.compile(r"\brecogni[sz](?:e|es|ed|ing)\b", _I),
+        9,
+        keys=("recogni",),
+    ),
+    Rule(
+        "recognition.relations",
+        "recognition",
+        re.compile(
+            r"\bestablish(?:es|ed|ing|ment\s+of)?\s+(?:full\s+|formal\s+|official\s+)?diplomatic\s+(?:relations|ties)"
+            r"|\bexchang\w*\s+ambassadors\b",
+            _I,
+        ),
+        9,
+        keys=("diplomatic", "exchang"),
+    ),
+    Rule(
+        "recognition.noun",
+        "recognition",
+        re.compile(r"\brecognition\b", _I),
+        7,
+        nominal=True,
+        keys=("recognition",),
+    ),
+    Rule(
+        "upgrade.accept",
+        "diplomatic_upgrade",
+        re.compile(r"\b(?:accept|accredit|admit|allow)\w*" + gap(5) + _ENVOY + r"\b", _I),
+        8,
+        keys=("ambassador", "envoy", "charg", "diplomat", "official", "representative", "consul"),
+    ),
+    Rule(
+        "upgrade.handover",
+        "diplomatic_upgrade",
+        re.compile(
+            r"\b(?:hand(?:s|ed|ing)?|hand-?over\s+of|transferr?\w*|turn\w*\s+over)"
+            + gap(5)
+            + _MISSION
+            + r"\b"
+            r"|\btak\w+\s+(?:over|charge\s+of|control\s+of)" + gap(3) + _MISSION + r"\b"
+            r"|\b" + _MISSION + gap(4) + r"(?:handed|transferred|turned)\s+(?:over\s+)?to\b",
+            _I,
+        ),
+        8,
+        taliban_subject=True,
+        keys=("embass", "consulate", "mission", "representation", "office"),
+    ),
+    Rule(
+        "upgrade.open",
+        "diplomatic_upgrade",
+        re.compile(
+            r"\b(?:re)?open(?:s|ed|ing)?" + gap(4) + r"(?:embass(?:y|ies)|consulates?(?:\s+general)?)\b", _I
+        ),
+        7,
+        taliban_subject=True,
+        keys=("embass", "consulate"),
+    ),
+    Rule(
+        "upgrade.raise",
+        "diplomatic_upgrade",
+        re.compile(
+            r"\b(?:upgrad|rais|elevat)\w*" + gap(6) + r"(?:embassy|ambassador(?:ial)?)\b"
+            r"|\bbec(?:ame|omes?|oming)\s+(?:a\s+|an\s+)?(?:full\s+)?embassy\b"
+            r"|\b(?:upgrad|elevat)\w*" + gap(3) + r"(?:mission|relations|ties|representation)\b",
+            _I,
+        ),
+        8,
+        keys=("embass", "ambassador", "mission", "relations", "ties", "representation"),
+    ),
+    Rule(
+        "upgrade.appoint",
+        "diplomatic_upgrade",
+        re.compile(
+            r"\b(?:appoint\w*|nam(?:e|es|ed|ing)|send(?:s|ing)?|sent|post(?:s|ed|ing)?|dispatch\w*|nominat\w*)"
+            + gap(3)
+            + r"(?:ambassadors?|envoys?|charg[eé]\s+d'affaires)\b",
+            _I,
+        ),
+        8,
+        keys=("ambassador", "envoy", "charg"),
+    ),
+    Rule(
+        "upgrade.credentials",
+        "diplomatic_upgrade",
+        re.compile(
+            r"\b(?:accept|receiv|present|submit|approv|hand)\w*\s+(?:[\w'-]+\s+){0,3}?(?:credentials|letters?\s+of\s+credence)\b"
+            r"|\b(?:credentials|letters?\s+of\s+credence)\s+(?:of|from)\b",
+            _I,
+        ),
+        6,
+        keys=("credentials", "credence"),
+    ),
+    Rule(
+        "upgrade.standing",
+        "diplomatic_upgrade",
+        re.compile(
+            r"\b(?:ambassador|envoy)\s+(?:in|to)\s+(?=(?:Taliban-\w+\s+)?(?:Kabul|Afghanistan)\b)", _I
+        ),
+        3,
+        nominal=True,
+        standing=True,
+        keys=("ambassador", "envoy"),
+    ),
+    Rule(
+        "sanctions_eased.exempt",
+        "sanctions_eased",
+        re.compile(r"\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b", _I),
+        10,
+        keys=("exempt", "waiver", "licen", "carve"),
+    ),
+    Rule(
+        "sanctions_eased.delist",
+        "sanctions_eased",
+        re.compile(
+            r"\bde-?list\w*"
+            r"|\bremov\w*" + gap(8) + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions)\b"
+            r"|\bno\s+longer\s+(?:lists?|designates?|considers?|regards?|treats?|classifies?|bans?)\b"
+            r"|\b(?:struck|tak(?:e|es|en)|took)\s+off" + gap(4) + r"lists?\b",
+            _I,
+        ),
+        10,
+        keys=("list", "regist", "sanction", "no longer"),
+    ),
+    Rule(
+        "sanctions_eased.unfreeze",
+        "sanctions_eased",
+        re.compile(
+            r"\b(?:unfreez\w*|unfroze\w*|unblock\w*)"
+            r"|\b(?:releas\w*|return\w*|unlock\w*|free(?:s|d|ing)?)"
+            + gap(5)
+            + r"(?:assets|reserves|funds)\b",
+            _I,
+        ),
+        10,
+        keys=("unfr", "unblock", "assets", "reserves", "funds"),
+    ),
+    Rule(
+        "sanctions_eased.lift",
+        "sanctions_eased",
+        re.compile(
+            r"\b(?:lift\w*|eas(?:e|es|ed|ing)|relax\w*|loosen\w*|suspend\w*|waiv\w*|scrap\w*|end(?:s|ed|ing)?"
+            r"|revok\w*|repeal\w*|rescind\w*|cancel\w*|drop\w*|withdr[ae]w\w*|roll\w*\s+back)"
+            + gap(6)
+            + r"(?:"
+            + _SANCTION_NOUN
+            + r"|designations?|bans?|bount(?:y|ies)|rewards?|measures|listings?"
+            r"|restrictions)\b"
+            r"|\b"
+            + _SANCTION_NOUN
+            + gap(5)
+            + r"(?:(?:was|were|been|be)\s+)?(?:lifted|eased|relaxed|suspended|revoked"
+            r"|dropped|waived|scrapped|rescinded|repealed|cancell?ed|withdrawn)\b",
+            _I,
+        ),
+        9,
+        keys=(*_SANCTION_KEYS, "designation", "bount", "reward", "listing", "restriction"),
+    ),
+    Rule(
+        "sanctions_imposed.add_list",
+        "sanctions_imposed",
+        re.compile(
+            r"\badd(?:s|ed|ing)?" + gap(8) + r"(?:to|on)\s+(?:[\w'-]+\s+){0,4}?(?:list|register)\b", _I
+        ),
+        8,
+        keys=("list", "regist"),
+    ),
+    Rule(
+        "sanctions_imposed.impose",
+        "sanctions_imposed",
+        re.compile(
+            r"\b(?:impos|slap|announc|unveil|introduc|expand|broaden|tighten|toughen|adopt|approv|join|levy|levi"
+            r"|enact)\w*" + gap(4) + _SANCTION_NOUN + r"\b",
+            _I,
+        ),
+        8,
+        keys=_SANCTION_KEYS,
+    ),
+    Rule(
+        "sanctions_imposed.renew",
+        "sanctions_imposed",
+        re.compile(
+            r"\b(?:renew\w*|extend\w*|prolong\w*|maintain\w*|keep(?:s|ing)?|kept|uphold\w*|upheld|roll\w*\s+over)"
+            + gap(8)
+            + r"(?:"
+            + _SANCTION_NOUN
+            + r"|sanctions\s+regime)\b(?![\w-]*\s*exemption)",
+            _I,
+        ),
+        8,
+        keys=_SANCTION_KEYS,
+    ),
+    Rule(
+        "sanctions_imposed.designate",
+        "sanctions_imposed",
+        re.compile(
+            r"\b(?:designat(?:e|es|ed|ing)|blacklist(?:s|ed|ing)?|list(?:s|ed|ing)|to\s+list|re-?list\w*)\b",
+            _I,
+        ),
+        7,
+        keys=("designat", "blacklist", "list"),
+    ),
+    Rule(
+        "sanctions_imposed.freeze",
+        "sanctions_imposed",
+        re.compile(
+            r"\b(?:freez(?:e|es|ing)|froze|frozen|block(?:s|ed|ing)?|seiz(?:e|es|ed|ing))"
+            + gap(6)
+            + r"(?:assets|accounts|reserves|funds|property)\b"
+            r"|\b(?:assets|accounts|reserves|funds)" + gap(3) + r"(?:frozen|blocked)\b"
+            r"|\basset\s+freezes?\b",
+            _I,
+        ),
+        7,
+        keys=("assets", "accounts", "reserves", "funds", "property", "freez"),
+    ),
+    Rule(
+        "sanctions_imposed.travel_ban",
+        "sanctions_imposed",
+        re.compile(r"\b(?:travel|entry|visa)[\s-]+(?:bans?|restrictions)\b|\bbarr\w*\s+entry\b", _I),
+        6,
+        nominal=True,
+        keys=(" ban", "-ban", "restriction", "barr"),
+    ),
+    Rule(
+        "sanctions_imposed.noun",
+        "sanctions_imposed",
+        re.compile(
+            r"\bsanction(?:s|ed|ing)?\b(?!\s+(?:committee|list|regime|monitoring|framework|team|panel|exemption))",
+            _I,
+        ),
+        4,
+        nominal=True,
+        keys=("sanction",),
+    ),
+)
+
+# The prefilter: no item without one of these can be about our target. Substring tests on the
+# lower-cased text first (fast), then the regex for the case-sensitive "IEA".
+TOPIC_KEYS = (
+    "taliban",
+    "taleban",
+    "afghan",
+    "kabul",
+    "islamic emirate",
+    "de facto authorit",
+    "haqqani",
+    "muttaqi",
+    "akhundzada",
+    "1988 committee",
+    "1988 sanctions committee",
+)
+TOPIC = re.compile(
+    r"(?i:taliban|taleban|afghan|kabul|islamic\s+emirate|de\s+facto\s+authorit|haqqani|muttaqi|akhundzada"
+    r"|1988\s+(?:sanctions\s+)?committee)|\bIEA\b"
+)
+
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+MONTH_NUMBER = {name: index + 1 for index, name in enumerate(_MONTHS)}
+_MONTH = "(?:" + "|".join(_MONTHS) + ")"
+
+# Phrases that look negative but are not ("no longer lists" is itself an easing trigger).
+PSEUDO_NEGATION = re.compile(
+    r"\b(?:no\s+longer|not\s+only|not\s+just|no\s+doubt|not\s+least|whether\s+or\s+not|if\s+not\s+the\s+first"
+    r"|nothing\s+but|not\s+to\s+mention|never\s+before)\b",
+    _I,
+)
+NEGATION = re.compile(
+    r"\b(?:not|never|no|nor|cannot|won't|refus\w*|declin\w*|reject\w*|rul(?:e|es|ed|ing)\s+out|den(?:y|ies|ied|ying)"
+    r"|dismiss\w*|fail(?:s|ed|ing)?\s+to|turn\w*\s+down|block(?:s|ed|ing)|veto\w*|oppos(?:e|es|ed|ing)|withh[oe]ld\w*"
+    r"|stop\w*\s+short\s+of|f[ae]ll\w*\s+short\s+of|short\s+of|without|premature|out\s+of\s+the\s+question"
+    r"|far\s+from)\b|n't\b",
+    _I,
+)
+NEGATION_AFTER = re.compile(
+    r"\b(?:failed|fell\s+through|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
+    r"|(?:is\s+)?not\s+(?:planned|expected|on\s+the\s+(?:table|agenda|cards)|under\s+consideration)"
+    r"|off\s+the\s+table|out\s+of\s+the\s+question|(?:was|is|remains?|remained)\s+unchanged)\b",
+    _I,
+)
+PLANNED = re.compile(
+    r"(?i:\b(?:will|would|shall|could|might|should|plan\w*|intend\w*|aim(?:s|ed|ing)?|seek\w*|sought|prepar\w*"
+    r"|ready|willing|open\s+to|poised|set\s+to|expected|likely|consider\w*|weigh\w*|mull\w*|stud(?:y|ies|ying)"
+    r"|examin\w*|review\w*|explor\w*|discuss\w*|debat\w*|propos\w*|threat\w*|warn\w*|mov(?:es|ing)\s+to"
+    r"|promis\w*|pledg\w*|vow\w*|offer\w*\s+to|bid\s+to|soon|if|unless|provided|negotiat\w*|envisag\w*"
+    r"|contemplat\w*|look\w*\s+into|eye(?:s|ing)?|mooted|draft\w*|in\s+talks)\b)"
+    r"|(?<!in\s)(?<!In\s)(?<!since\s)(?<!last\s)(?<!early\s)(?<!late\s)(?<!mid-)(?<!by\s)(?<!of\s)\b[Mm]ay\b"
+)
+PLANNED_AFTER = re.compile(
+    r"\b(?:if|unless|once|provided|on\s+condition|in\s+coming\s+(?:days|weeks|months)|soon|next\s+(?:week|month"
+    r"|year))\b",
+    _I,
+)
+APPEAL = re.compile(
+    r"\b(?:urg(?:e|es|ed|ing)|call(?:s|ed|ing)?\s+(?:on|for|upon)|calls?\s+to|ask(?:s|ed|ing)?|appeal\w*"
+    r"|demand\w*|press(?:es|ed|ing)?|lobb\w*|push(?:es|ed|ing)?|petition\w*|encourag\w*|recommend\w*)\b",
+    _I,
+)
+REPORTED = re.compile(
+    r"\b(?:reportedly|rumou?r\w*|unconfirmed|alleged\w*|claim\w*|purportedly|according\s+to\s+(?:unnamed"
+    r"|unconfirmed|local\s+media|media\s+reports))\b",
+    _I,
+)
+INTERESTED_SOURCE = re.compile(
+    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|says|announc\w*)\b"
+)
+QUESTION_START = re.compile(r"^(?:Will|Would|Could|Should|Is|Are|Can|Does|Do|Might|Has|Have)\b")
+# A Taliban-side name before one of these is a modifier ("Taliban claim", "Taliban envoy"), not a subject.
+MODIFIED_NOUN = re.compile(
+    r"^(?:'s)?\s+(?:claims?|requests?|bids?|offers?|demands?|calls?|push|appeals?|pleas?|proposals?|government"
+    r"|administration|authorities|officials?|envoys?|ambassadors?|diplomats?|representatives?|leaders?|ministers?"
+    r"|delegation)\b",
+    _I,
+)
+OBJECT_PRONOUN = re.compile(r"^\s+(?:them|it|the\s+group|the\s+movement|its\s+government)\b", _I)
+HEADLINE_FUTURE = re.compile(r"^(?:\s|['\"])*to\s+(?:\w+ly\s+)?$")
+# Words that make the words around them a separate clause for cues.
+CLAUSE_BREAK = re.compile(
+    r";|\s-\s|\b(?:but|however|although|though|while|whereas|yet|despite|after|before|even\s+as)\b"
+    r"|,\s*(?:which|who|whose|where|when)\b",
+    _I,
+)
+PREPOSITION_BEFORE = re.compile(
+    r"\b(?:for|of|in|to|with|on|from|against|by|at|into|towards?|about|over|under|between|inside)\s+(?:the\s+)?$",
+    _I,
+)
+PEOPLE = re.compile(
+    r"\b(?:citizens|nationals|refugees|migrants|immigrants|travell?ers|passport|people|students|women|girls"
+    r"|asylum|returnees|workers|deportees|graduates|footballers|team|diplomas)\b",
+    _I,
+)
+
+# Explicit past time: the act is history, whoever did it.
+PAST = re.compile(
+    r"\b(?:last|past)\s+(?:week|month|year|summer|spring|autumn|fall|winter|" + _MONTH + r")\b"
+    r"|\bearlier\s+this\s+(?:year|month|week)\b|\b(?:a|one|two|three|four|five|six|several|many)\s+"
+    r"(?:years?|months?)\s+(?:ago|on|after|since)\b|\b(?:years|months|decades)\s+ago\b|\bpreviously\b"
+    r"|\bsince\s+(?:then|"
+    + _MONTH
+    + r"|(?:19|20)\d\d)\b|\bfor\s+(?:several|many|two|three|four|five|some)\s+"
+    r"(?:years|months)\b|\banniversary\b|\bexplainer\b|\bbackgrounder\b|\bhow\s+[\w\s]{1,25}came\s+to\b"
+    r"|\b(?:paved|cleared)\s+(?:the\s+)?way\b|\b\w+\s+years?\s+after\b|\bin\s+the\s+past\b"
+    r"|\b(?:which|who)\s+(?:had\s+|has\s+)?(?:\w+ly\s+)?\w+ed\b",
+    _I,
+)
+# A standing state of affairs: old news when the baseline already knows the fact.
+ONGOING = re.compile(
+    r"\balready\b|\b(?:first|only)\s+(?:country|state|nation|government)\s+(?:in\s+the\s+world\s+)?"
+    r"(?:so\s+far\s+)?to\b|\bremain\w*\s+(?:frozen|in\s+force|in\s+place|in\s+effect|out\s+of\s+reach|intact"
+    r"|unchanged|blocked|listed)\b|\bstill\b|\bcontinu\w*\s+to\b|\bha[sd]\s+had\b|\birreversible\b"
+    r"|\bnot\s+be\s+revisited\b|\bexisting\b|\bunchanged\b|\bin\s+force\b",
+    _I,
+)
+DATED = re.compile(
+    r"\b(?:in|since|from|during|by|until|of|on)\s+(?:(?:early|late|mid-?)\s*)?(?:(" + _MONTH + r")\s+)?"
+    r"(?:\d{1,2},?\s+)?((?:19|20)\d\d)\b|\bin\s+(?:(?:early|late|mid-?)\s*)?(" + _MONTH + r")\b(?!\s+\d)",
+    _I,
+)
+GENRE_HISTORY = re.compile(
+    r"\b(?:explainer|backgrounder|anniversary|one\s+year\s+on|a\s+year\s+on|how\s+[\w\s]{1,25}came\s+to)\b",
+    _I,
+)

@@ -1,0 +1,422 @@
+"""The `monitor` command line. Options shared by several commands are decorators defined once here.
+
+User mistakes (bad config, bad input, unreachable database) end in one clear
+line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from monitor import config as config_mod
+from monitor import history, logs, outbox, output, runtime
+from monitor.db import open_database
+from monitor.errors import ConfigError, InputError, MonitorError, StoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EVENT_COLUMNS = ["event", "detected_at", "event_type", "actor", "modality", "sources", "headline"]
+ITEM_COLUMNS = ["item", "first_seen_at", "feed", "event_type", "actor", "alert", "title"]
+FEED_COLUMNS = ["name", "last_status", "items", "error_count", "last_polled_at", "last_error"]
+DELIVERY_COLUMNS = [
+    "id",
+    "webhook",
+    "event_id",
+    "status",
+    "attempts",
+    "last_status_code",
+    "next_attempt_at",
+    "last_error",
+]
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn the monitor's own errors into a message and an exit status at the CLI edge."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, StoreError) as error:
+            fail(str(error), 2)
+        except InputError as error:
+            fail(str(error), 1)
+        except MonitorError as error:
+            fail(str(error), 1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")(fn)
+
+
+def format_option(fn: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(fn)
+
+
+def load(ctx: click.Context) -> Any:
+    """The validated config (parsed once per command)."""
+    obj = ctx.ensure_object(dict)
+    if "config" not in obj:
+        obj["config"] = config_mod.load_config(config_mod.config_path(obj.get("config_arg")))
+    return obj["config"]
+
+
+def engine_for(ctx: click.Context) -> Any:
+    return open_database(load(ctx).database)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_arg",
+    metavar="PATH",
+    help="Config file (default: $MONITOR_CONFIG, else ./feeds.yaml).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log line format (default: logging.format in the config, else text).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+    default=None,
+    help="Log level (default: logging.level in the config, else INFO).",
+)
+@click.version_option(package_name="taliban-monitor")
+@click.pass_context
+def main(ctx: click.Context, config_arg: str | None, log_format: str | None, log_level: str | None) -> None:
+    """Monitor news feeds for new recognitions of the Taliban government and Afghanistan sanctions changes."""
+    ctx.ensure_object(dict).update(config_arg=config_arg, log_format=log_format, log_level=log_level)
+
+
+def setup_logging(ctx: click.Context, config: Any) -> None:
+    obj = ctx.ensure_object(dict)
+    logs.setup(obj.get("log_format") or config.logging.format, obj.get("log_level") or config.logging.level)
+
+
+@main.command("check-config")
+@click.pass_context
+@handle_errors
+def check_config(ctx: click.Context) -> None:
+    """Validate the config file and print a summary."""
+    click.echo(load(ctx).summary())
+
+
+@main.command()
+@click.option("--health-port", type=int, default=None, help="Serve /healthz and /metrics on this port.")
+@click.option(
+    "--stop-timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds to let in-flight polls finish on SIGTERM before cancelling them.",
+)
+@click.pass_context
+@handle_errors
+def run(ctx: click.Context, health_port: int | None, stop_timeout: float) -> None:
+    """Run the daemon: poll every enabled feed on its schedule and deliver alerts until stopped."""
+    from monitor.schedule import run_daemon
+
+    config = load(ctx)
+    if health_port is not None:
+        config = config.model_copy(update={"health": config.health.model_copy(update={"port": health_port})})
+    setup_logging(ctx, config)
+    path = config_mod.config_path(ctx.obj.get("config_arg"))
+
+    def reload() -> Any:
+        return config_mod.load_config(path)
+
+    asyncio.run(run_daemon(config, reload, stop_timeout))
+
+
+@main.command()
+@click.option("--once", is_flag=True, required=True, help="Poll every enabled feed once, then exit.")
+@click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only this feed (repeatable).")
+@click.option(
+    "--drain-timeout",
+    type=float,
+    default=None,
+    help="Seconds to spend delivering alerts before exiting (default: delivery.drain_timeout).",
+)
+@click.pass_context
+@handle_errors
+def poll(ctx: click.Context, once: bool, feed_names: tuple[str, ...], drain_timeout: float | None) -> None:
+    """Run one polling cycle and deliver what it found (for cron and for trying a config)."""
+    config = load(ctx)
+    setup_logging(ctx, config)
+    known = {f.name: f for f in config.feeds}
+    unknown = [n for n in feed_names if n not in known]
+    if unknown:
+        raise InputError(f"--feed {unknown[0]}: no such feed in {config.path}")
+    feeds = [known[n] for n in feed_names] if feed_names else [f for f in config.feeds if f.enabled]
+    timeout = config.delivery.drain_timeout if drain_timeout is None else drain_timeout
+    outcomes, drained = asyncio.run(_poll_once(config, feeds, timeout))
+    for o in outcomes:
+        detail = o.error or f"{o.new_items} new, {o.events} events"
+        click.echo(f"{o.feed}: {o.outcome} ({o.status or '-'}) {detail}")
+    click.echo(
+        f"{len(outcomes)} feeds polled, {sum(o.new_items for o in outcomes)} new items, "
+        f"{sum(o.events for o in outcomes)} events; deliveries: {drained.sent} sent, "
+        f"{drained.retried} to retry, {drained.dead} dead, {drained.broken} to broken webhooks"
+    )
+
+
+async def _poll_once(config: Any, feeds: list[Any], drain_timeout: float) -> tuple[list[Any], Any]:
+    async with runtime.open_runtime(config) as rt:
+        outcomes = await runtime.poll_all(rt, feeds)
+        drained = await runtime.drain_outbox(rt, drain_timeout)
+    return outcomes, drained
+
+
+@main.command()
+@json_option
+@click.pass_context
+@handle_errors
+def feeds(ctx: click.Context, as_json: bool) -> None:
+    """One row per feed: last status, items stored, errors, last and next poll."""
+    rows = history.feeds(engine_for(ctx))
+    click.echo(output.as_json(rows) if as_json else output.as_table(rows, FEED_COLUMNS))
+
+
+@main.command()
+@click.argument("file", required=False, default="-", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--text", "text", default=None, help="Classify this one headline instead of reading JSON Lines."
+)
+@click.option(
+    "--db", "use_db", is_flag=True, help="Judge novelty against the baseline grown from the database."
+)
+@click.pass_context
+@handle_errors
+def classify(ctx: click.Context, file: Any, text: str | None, use_db: bool) -> None:
+    """Classify JSON Lines (id, title, summary[, published]) from FILE or stdin.
+
+    Writes one JSON line per input line, in order; a malformed line is reported and skipped (exit 1).
+    """
+    from monitor.classify import classify as classify_one
+    from monitor.classify import classify_jsonl
+
+    baseline = _baseline(ctx, use_db)
+    if text is not None:
+        click.echo(json.dumps({"id": None, **classify_one(text, "", baseline).to_json()}))
+        return
+    sys.exit(classify_jsonl(file, baseline, sys.stdout, sys.stderr))
+
+
+def _baseline(ctx: click.Context, use_db: bool) -> Any:
+    from monitor.classify import load_baseline
+
+    config = load(ctx) if use_db else _config_or_default(ctx)
+    if use_db:
+        return runtime.baseline_with_history(config, open_database(config.database))
+    return load_baseline(config.baseline if config else _default_baseline())
+
+
+def _config_or_default(ctx: click.Context) -> Any:
+    """classify/explain work without a config file: the packaged seeds are the baseline then."""
+    path = config_mod.config_path(ctx.ensure_object(dict).get("config_arg"))
+    if not path.exists() and ctx.obj.get("config_arg") is None:
+        return None
+    return load(ctx)
+
+
+def _default_baseline() -> Path:
+    return Path(__file__).resolve().parent.parent / "seeds" / "baseline.yaml"
+
+
+@main.command()
+@click.argument("text")
+@click.option("--summary", default="", help="The item's summary, if any.")
+@click.pass_context
+@handle_errors
+def explain(ctx: click.Context, text: str, summary: str) -> None:
+    """Explain the decision for one headline: verdict, evidence and the cues that decided."""
+    from monitor.classify import classify as classify_one
+    from monitor.classify import explain as explain_decision
+
+    baseline = _baseline(ctx, False)
+    click.echo(explain_decision(classify_one(text, summary, baseline), text, summary))
+
+
+@main.group()
+def webhooks() -> None:
+    """Configured webhook targets."""
+
+
+@webhooks.command("test")
+@click.argument("name")
+@click.pass_context
+@handle_errors
+def webhooks_test(ctx: click.Context, name: str) -> None:
+    """Send a sample alert to webhook NAME and print the outcome (status, time, the service's error text)."""
+    from monitor.webhook_test import send_sample
+
+    config = load(ctx)
+    hook = next((h for h in config.webhooks if h.name == name), None)
+    if hook is None:
+        raise InputError(
+            f"webhook {name!r}: not in {config.path} (known: "
+            f"{', '.join(h.name for h in config.webhooks) or 'none'})"
+        )
+    ok, line = asyncio.run(send_sample(hook, config))
+    click.echo(line)
+    sys.exit(0 if ok else 1)
+
+
+@main.group(invoke_without_command=True)
+@click.option(
+    "--status", type=click.Choice(["pending", "sent", "dead"]), default=None, help="Only this status."
+)
+@json_option
+@click.pass_context
+@handle_errors
+def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
+    """The outbox: one row per delivery (webhook, event, status, attempts, last error, next attempt)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    engine = engine_for(ctx)
+    rows = outbox.list_deliveries(engine, status)
+    shown = [{k: history._iso(v) for k, v in r.items()} for r in rows]
+    click.echo(output.as_json(shown) if as_json else output.as_table(shown, DELIVERY_COLUMNS))
+    for hook in outbox.broken_webhooks(engine):
+        click.echo(
+            f"webhook {hook['name']} is BROKEN since {history._iso(hook['broken_at'])}: "
+            f"{hook['broken_reason']} (fix its URL in the config; its deliveries are kept)",
+            err=True,
+        )
+
+
+@deliveries.command("retry")
+@click.argument("delivery_id", required=False, type=int)
+@click.option("--dead", is_flag=True, help="Requeue every dead delivery.")
+@click.pass_context
+@handle_errors
+def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) -> None:
+    """Requeue delivery ID (or every dead one with --dead); the next run or poll sends it."""
+    if (delivery_id is None) == (not dead):
+        raise InputError("give a delivery ID or --dead (not both)")
+    count = outbox.requeue(engine_for(ctx), datetime.now(UTC), delivery_id)
+    if delivery_id is not None and count == 0:
+        raise InputError(f"delivery {delivery_id}: no such unsent delivery")
+    click.echo(f"{count} deliveries requeued")
+
+
+@main.command("history")
+@click.option(
+    "--type",
+    "event_type",
+    type=click.Choice(["recognition", "diplomatic_upgrade", "sanctions_imposed", "sanctions_eased"]),
+    help="Only this event type.",
+)
+@click.option("--actor", help="A code (KZ, UN, EU) or a name (Kazakhstan).")
+@click.option("--since", help="From this date (YYYY-MM-DD) or relative time (7d, 12h, 2w).")
+@click.option("--until", help="Before this date or relative time.")
+@click.option("--feed", help="Only items or events first reported by this feed.")
+@click.option("--search", help="Full-text search over titles and summaries.")
+@click.option(
+    "--items", "show_items", is_flag=True, help="List stored items with their decisions, not events."
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 100000), default=50, show_default=True, help="At most this many rows."
+)
+@format_option
+@click.pass_context
+@handle_errors
+def history_cmd(
+    ctx: click.Context,
+    event_type: str | None,
+    actor: str | None,
+    since: str | None,
+    until: str | None,
+    feed: str | None,
+    search: str | None,
+    show_items: bool,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Events (one row per development, newest first) or, with --items, every stored item."""
+    from monitor.classify import resolve_actor
+
+    now = datetime.now(UTC)
+    code = None
+    if actor:
+        code = resolve_actor(actor)
+        if code is None:
+            raise InputError(f"--actor {actor!r}: not a known state, code or body")
+    filters = history.Filters(
+        event_type=event_type,
+        actor=code,
+        feed=feed,
+        search=search,
+        limit=limit,
+        since=history.parse_when(since, now) if since else None,
+        until=history.parse_when(until, now, end=True) if until else None,
+    )
+    engine = engine_for(ctx)
+    if show_items:
+        click.echo(output.render(history.items(engine, filters), fmt, ITEM_COLUMNS))
+    else:
+        click.echo(output.render(history.events(engine, filters), fmt, EVENT_COLUMNS))
+
+
+@main.command()
+@format_option
+@click.pass_context
+@handle_errors
+def stats(ctx: click.Context, fmt: str) -> None:
+    """Counts per feed, event type, actor and day."""
+    tables = history.stats(engine_for(ctx))
+    if fmt == "json":
+        click.echo(json.dumps(tables, indent=2, default=str))
+        return
+    for name, rows in tables.items():
+        columns = list(rows[0].keys()) if rows else ["-"]
+        click.echo(f"# {name}\n{output.render(rows, fmt, columns)}\n")
+
+
+@main.command()
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Prune items first seen more than this many days ago (default: retention.items_days).",
+)
+@click.pass_context
+@handle_errors
+def prune(ctx: click.Context, days: int | None) -> None:
+    """Remove the content of old non-event items (their keys stay, so they never come back as new)."""
+    from monitor import store
+
+    config = load(ctx)
+    days = config.retention.items_days if days is None else days
+    if not days:
+        click.echo("retention disabled (retention.items_days is empty or 0): nothing pruned")
+        return
+    cutoff = store.stale_cutoff(datetime.now(UTC), days)
+    count = store.prune_items(engine_for(ctx), cutoff, prune_events=config.retention.prune_events)
+    click.echo(f"{count} items pruned (first seen before {cutoff.date()})")

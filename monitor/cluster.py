@@ -1,0 +1,96 @@
+"""Group reports of one development into one event, so twenty outlets alert once.
+
+An alerting item joins an existing event when both name the same act by the
+same actor (event type, actor, modality) within that act's window. A formal
+recognition happens once per state, so it has no window; sanctions recur (a
+new designation next month is news), so their window is short. Without an
+actor, the headlines must also be near-duplicates (word-set Jaccard).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from monitor import models
+from monitor.domain import Decision, FeedItem
+
+EVENTS = models.Event.__table__  # type: ignore[attr-defined]
+
+OnEvent = Callable[[Connection, int, Decision], None]
+
+WINDOWS: dict[tuple[str, str], timedelta | None] = {
+    ("recognition", "asserted"): None,  # once per state
+    ("diplomatic_upgrade", "asserted"): timedelta(days=14),
+    ("sanctions_imposed", "asserted"): timedelta(days=3),
+    ("sanctions_eased", "asserted"): timedelta(days=3),
+}
+PLANNED_WINDOW = timedelta(days=14)
+SIMILAR = 0.5
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an the of to in on for and or by with as at from is are its it after over says said".split()  # noqa: SIM905
+)
+
+
+def words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+def similarity(a: str, b: str) -> float:
+    wa, wb = words(a), words(b)
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / len(wa | wb)
+
+
+def window(decision: Decision) -> timedelta | None:
+    key = (decision.event_type or "", decision.modality or "")
+    return WINDOWS.get(key, PLANNED_WINDOW)
+
+
+def find_event(conn: Connection, decision: Decision, item: FeedItem, now: datetime) -> int | None:
+    """The id of the event this alerting item reports again, or None when it is a new development."""
+    query = sa.select(EVENTS.c.id, EVENTS.c.headline).where(
+        EVENTS.c.event_type == decision.event_type, EVENTS.c.modality == decision.modality
+    )
+    span = window(decision)
+    if span is not None:
+        query = query.where(EVENTS.c.detected_at >= now - span)
+    if decision.actor is not None:
+        row = conn.execute(
+            query.where(EVENTS.c.actor == decision.actor).order_by(EVENTS.c.id).limit(1)
+        ).first()
+        return None if row is None else int(row.id)
+    for row in conn.execute(query.where(EVENTS.c.actor.is_(None)).order_by(EVENTS.c.id)):
+        if similarity(row.headline, item.title) >= SIMILAR:
+            return int(row.id)
+    return None
+
+
+def create_event(conn: Connection, decision: Decision, item: FeedItem, item_id: int, now: datetime) -> int:
+    evidence = decision.evidence
+    values = {
+        "event_type": decision.event_type,
+        "actor": decision.actor,
+        "modality": decision.modality,
+        "confidence": decision.confidence,
+        "headline": item.title[:1000],
+        "link": item.link,
+        "evidence": (evidence.sentence if evidence else item.title)[:4000],
+        "rule": evidence.rule if evidence else "",
+        "first_item_id": item_id,
+        "detected_at": now,
+        "published": item.published,
+    }
+    event_id = int(conn.execute(sa.insert(EVENTS).values(**values).returning(EVENTS.c.id)).scalar_one())
+    conn.execute(
+        sa.update(models.Item.__table__)  # type: ignore[attr-defined]
+        .where(models.Item.__table__.c.id == item_id)  # type: ignore[attr-defined]
+        .values(event_id=event_id)
+    )
+    return event_id

@@ -1,0 +1,128 @@
+"""Open the database (SQLite or PostgreSQL) and bring its schema up to date.
+
+Migrations are a numbered list applied in order, each recorded in
+`schema_version`; start-up runs the missing ones in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+from monitor import models
+from monitor.errors import StoreError
+
+Migration = Callable[[Connection], None]
+
+
+def _create_tables(conn: Connection) -> None:
+    SQLModel.metadata.create_all(conn)
+
+
+_SQLITE_FTS = [
+    # External-content FTS5 over items: full-text search without a second copy of the text.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5("
+    "title, summary, content='items', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS items_fts_ai AFTER INSERT ON items BEGIN "
+    "INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END",
+    "CREATE TRIGGER IF NOT EXISTS items_fts_ad AFTER DELETE ON items BEGIN "
+    "INSERT INTO items_fts(items_fts, rowid, title, summary) "
+    "VALUES ('delete', old.id, old.title, old.summary); END",
+    "CREATE TRIGGER IF NOT EXISTS items_fts_au AFTER UPDATE OF title, summary ON items BEGIN "
+    "INSERT INTO items_fts(items_fts, rowid, title, summary) "
+    "VALUES ('delete', old.id, old.title, old.summary); "
+    "INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END",
+]
+
+_POSTGRES_FTS = [
+    "CREATE INDEX IF NOT EXISTS ix_items_fts ON items "
+    "USING GIN (to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(summary, '')))",
+]
+
+# One row per event, with its first report and how many items (outlets) reported it.
+_ALERTS_VIEW = """
+CREATE VIEW alerts AS
+SELECT e.id AS event_id, e.detected_at, e.published, e.event_type, e.actor, e.modality, e.confidence,
+       e.headline, e.link, e.evidence, e.rule, f.name AS feed,
+       (SELECT count(*) FROM items s WHERE s.event_id = e.id) AS sources
+FROM events e
+LEFT JOIN items i ON i.id = e.first_item_id
+LEFT JOIN feeds f ON f.id = i.feed_id
+"""
+
+# Every stored item with its decision and feed name, for browsing in Datasette or the sqlite3 shell.
+_ITEMS_VIEW = """
+CREATE VIEW item_decisions AS
+SELECT i.id, f.name AS feed, i.published, i.first_seen_at, i.title, i.link, i.event_type, i.actor,
+       i.modality, i.novel, i.confidence, i.alert, i.reason, i.rule, i.event_id, i.backlog
+FROM items i JOIN feeds f ON f.id = i.feed_id
+WHERE NOT i.pruned
+"""
+
+
+def _full_text_and_views(conn: Connection) -> None:
+    statements = _SQLITE_FTS if conn.dialect.name == "sqlite" else _POSTGRES_FTS
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+    conn.exec_driver_sql(_ALERTS_VIEW)
+    conn.exec_driver_sql(_ITEMS_VIEW)
+
+
+MIGRATIONS: list[Migration] = [_create_tables, _full_text_and_views]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
+    cursor.close()
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for `url`; for SQLite, create the folder and set WAL and a busy timeout."""
+    if url.startswith("sqlite"):
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> int:
+    """Apply missing migrations; return the schema version."""
+    with engine.begin() as conn:
+        models.SchemaVersion.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+        done = {row[0] for row in conn.execute(sa.text("SELECT version FROM schema_version"))}
+        for version, step in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            step(conn)
+            conn.execute(
+                sa.insert(models.SchemaVersion.__table__),  # type: ignore[attr-defined]
+                {"version": version, "applied_at": datetime.now(UTC)},
+            )
+    return len(MIGRATIONS)
+
+
+def open_database(url: str) -> Engine:
+    """Open and migrate; any failure is a StoreError naming the (password-free) database."""
+    try:
+        engine = create_engine(url)
+        migrate(engine)
+    except (sa.exc.SQLAlchemyError, OSError) as error:
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise StoreError(f"database {shown}: {reason}") from None
+    return engine

@@ -1,0 +1,181 @@
+"""Database rows (SQLModel tables). Plain table names, documented in docs/schema.md.
+
+Rows are not domain types: store.py converts between the two, so a column can
+change without changing a webhook payload.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and Postgres alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite has no time zones: store naive UTC text that sorts correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Feed(SQLModel, table=True):
+    """One configured feed and its polling state."""
+
+    __tablename__ = "feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=200)
+    url: str = Field(max_length=2000)  # as configured (the audit trail)
+    learned_url: str | None = Field(default=None, max_length=2000)  # from a 301/308
+    title: str | None = Field(default=None, max_length=500)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    body_hash: str | None = Field(default=None, max_length=64)
+    last_status: int | None = None
+    error_count: int = 0  # consecutive failures
+    last_error: str | None = Field(default=None, max_length=1000)
+    problem: str | None = Field(default=None, max_length=1000)  # last bozo problem
+    gone: bool = False  # 410: polling stopped
+    last_polled_at: datetime | None = utc_column()
+    last_success_at: datetime | None = utc_column()
+    last_new_item_at: datetime | None = utc_column()
+    next_poll_at: datetime | None = utc_column()
+    notice_state: str | None = Field(default=None, max_length=20)  # failing | silent: the last notice sent
+    created_at: datetime | None = utc_column()
+
+
+class Event(SQLModel, table=True):
+    """One development (a cluster of reports), e.g. Kazakhstan recognises the Taliban government."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_type_actor", "event_type", "actor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_type: str = Field(max_length=40)
+    actor: str | None = Field(default=None, max_length=8, index=True)
+    modality: str = Field(max_length=10)
+    confidence: float
+    headline: str = Field(max_length=1000)
+    link: str | None = Field(default=None, max_length=2000)
+    evidence: str = Field(max_length=4000)
+    rule: str = Field(max_length=100)
+    first_item_id: int | None = Field(default=None, foreign_key="items.id")
+    detected_at: datetime | None = utc_column(index=True)
+    published: datetime | None = utc_column()
+
+
+class Item(SQLModel, table=True):
+    """One feed entry, with the classifier's decision about it."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
+        sa.Index("ix_items_feed_link_key", "feed_id", "link_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    key: str = Field(max_length=600)
+    link_key: str | None = Field(default=None, max_length=600)
+    title: str = Field(default="", max_length=2000)
+    summary: str = Field(default="", sa_type=sa.Text)
+    link: str | None = Field(default=None, max_length=2000)
+    published: datetime | None = utc_column(index=True)
+    published_known: bool = True
+    first_seen_at: datetime | None = utc_column(index=True)
+    authors: str = Field(default="", max_length=1000)  # "; "-joined
+    tags: str = Field(default="", max_length=1000)
+    backlog: bool = False  # older than max_item_age on first sight: never alerts
+    pruned: bool = False  # content removed by retention; the key stays so it never comes back as new
+    event_type: str | None = Field(default=None, max_length=40, index=True)
+    actor: str | None = Field(default=None, max_length=8)
+    modality: str | None = Field(default=None, max_length=10)
+    novel: bool | None = None
+    confidence: float | None = None
+    alert: bool = False
+    reason: str | None = Field(default=None, max_length=40)
+    rule: str | None = Field(default=None, max_length=100)
+    evidence: str | None = Field(default=None, sa_type=sa.Text)
+    event_id: int | None = Field(default=None, foreign_key="events.id", index=True)
+
+
+class Notice(SQLModel, table=True):
+    """A feed-health notice (failing, recovered, silent)."""
+
+    __tablename__ = "notices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    kind: str = Field(max_length=20)
+    detail: str = Field(max_length=1000)
+    created_at: datetime | None = utc_column(index=True)
+
+
+class Webhook(SQLModel, table=True):
+    """A configured webhook target's health (its URL and secret live only in the config)."""
+
+    __tablename__ = "webhooks"
+
+    name: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=20)
+    url_hash: str = Field(
+        default="", max_length=64
+    )  # a changed URL clears `broken`; the URL itself is not stored
+    broken: bool = False
+    broken_reason: str | None = Field(default=None, max_length=1000)
+    broken_at: datetime | None = utc_column()
+    last_sent_at: datetime | None = utc_column()
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per (event or notice, webhook). Written with the event, in one transaction."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+        sa.UniqueConstraint("event_id", "webhook", name="uq_deliveries_event_webhook"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    msg_id: str = Field(max_length=64, unique=True)  # the generic target's webhook-id, stable across retries
+    webhook: str = Field(foreign_key="webhooks.name", max_length=200, index=True)
+    event_id: int | None = Field(default=None, foreign_key="events.id")
+    notice_id: int | None = Field(default=None, foreign_key="notices.id")
+    status: str = Field(default="pending", max_length=12)  # pending | sending | sent | dead | digested
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=1000)
+    next_attempt_at: datetime | None = utc_column()
+    created_at: datetime | None = utc_column()
+    sent_at: datetime | None = utc_column()
+    digest_id: int | None = None  # the delivery that carried this one in a digest
+
+
+class SchemaVersion(SQLModel, table=True):
+    """Applied migrations."""
+
+    __tablename__ = "schema_version"
+
+    version: int = Field(primary_key=True)
+    applied_at: datetime | None = utc_column()

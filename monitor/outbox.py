@@ -1,0 +1,275 @@
+"""The transactional outbox: delivery rows written with their event, read and updated by the sender.
+
+A delivery is `pending` until its webhook accepts it (`sent`), refuses the
+payload or outlives `delivery.max_age` (`dead`). Before each attempt the row is
+leased (attempts + 1, next attempt pushed past the request timeout) and
+committed, so a killed process retries it after the lease: a duplicate can
+only follow a request that may already have been received, and it carries the
+same `msg_id` (the generic target's webhook-id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from monitor import models
+from monitor.classify import actor_name
+from monitor.domain import Alert, Decision, Notice
+
+DELIVERIES = models.Delivery.__table__  # type: ignore[attr-defined]
+WEBHOOKS = models.Webhook.__table__  # type: ignore[attr-defined]
+EVENTS = models.Event.__table__  # type: ignore[attr-defined]
+ITEMS = models.Item.__table__  # type: ignore[attr-defined]
+FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
+NOTICES = models.Notice.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A delivery whose time has come."""
+
+    id: int
+    msg_id: str
+    webhook: str
+    event_id: int | None
+    notice_id: int | None
+    attempts: int
+    created_at: datetime
+
+
+def matches(hook: Any, decision: Decision) -> bool:
+    """Does a webhook's filter select this event? (`hook` is a config.WebhookConfig.)"""
+    flt = hook.filter
+    if flt.event_types is not None and decision.event_type not in flt.event_types:
+        return False
+    if flt.actors is not None and decision.actor not in flt.actors:
+        return False
+    if decision.modality == "planned" and not flt.planned:
+        return False
+    return bool(decision.confidence >= flt.min_confidence)
+
+
+def _row(webhook: str, now: datetime, **target: int) -> dict[str, object]:
+    return {
+        "msg_id": f"msg_{uuid.uuid4().hex}",
+        "webhook": webhook,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        **target,
+    }
+
+
+def enqueue_event(
+    conn: Connection, event_id: int, decision: Decision, hooks: Iterable[Any], now: datetime
+) -> int:
+    """Write one pending delivery per enabled webhook whose filter matches; in the event's transaction."""
+    rows = [_row(h.name, now, event_id=event_id) for h in hooks if h.enabled and matches(h, decision)]
+    if rows:
+        conn.execute(sa.insert(DELIVERIES), rows)
+    return len(rows)
+
+
+def record_notice(
+    engine: Engine, feed_id: int, kind: str, detail: str, hooks: Iterable[Any], now: datetime
+) -> int:
+    """Store a feed-health notice and queue it for the webhooks that asked for notices."""
+    with engine.begin() as conn:
+        notice_id = conn.execute(
+            sa.insert(NOTICES)
+            .values(feed_id=feed_id, kind=kind, detail=detail[:1000], created_at=now)
+            .returning(NOTICES.c.id)
+        ).scalar_one()
+        rows = [_row(h.name, now, notice_id=notice_id) for h in hooks if h.enabled and h.filter.notices]
+        if rows:
+            conn.execute(sa.insert(DELIVERIES), rows)
+    return int(notice_id)
+
+
+def due(engine: Engine, now: datetime, limit: int = 500) -> list[Due]:
+    """Pending deliveries whose next attempt is due, to targets that are not broken, oldest first."""
+    query = (
+        sa.select(DELIVERIES)
+        .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
+        .where(
+            DELIVERIES.c.status == "pending",
+            DELIVERIES.c.next_attempt_at <= now,
+            WEBHOOKS.c.broken.is_(False),
+        )
+        .order_by(DELIVERIES.c.id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [
+            Due(r.id, r.msg_id, r.webhook, r.event_id, r.notice_id, r.attempts, r.created_at)
+            for r in conn.execute(query)
+        ]
+
+
+def next_due_at(engine: Engine) -> datetime | None:
+    query = (
+        sa.select(sa.func.min(DELIVERIES.c.next_attempt_at))
+        .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
+        .where(DELIVERIES.c.status == "pending", WEBHOOKS.c.broken.is_(False))
+    )
+    with engine.connect() as conn:
+        value = conn.execute(query).scalar()
+    return models.UTCDateTime().process_result_value(value, engine.dialect) if value else None
+
+
+def lease(engine: Engine, ids: Sequence[int], until: datetime) -> None:
+    """Count an attempt and hold the rows until `until`, committed before the request goes out."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(ids))
+            .values(attempts=DELIVERIES.c.attempts + 1, next_attempt_at=until)
+        )
+
+
+def mark_sent(engine: Engine, ids: Sequence[int], webhook: str, status: int | None, now: datetime) -> None:
+    carrier = ids[0] if len(ids) > 1 else None
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(ids))
+            .values(
+                status="sent",
+                sent_at=now,
+                last_status_code=status,
+                last_error=None,
+                next_attempt_at=None,
+                digest_id=carrier,
+            )
+        )
+        conn.execute(sa.update(WEBHOOKS).where(WEBHOOKS.c.name == webhook).values(last_sent_at=now))
+
+
+def mark_failed(
+    engine: Engine, ids: Sequence[int], *, status: int | None, error: str, next_attempt_at: datetime | None
+) -> None:
+    """Record a failed attempt: retry at `next_attempt_at`, or dead when it is None."""
+    values: dict[str, object] = {
+        "last_status_code": status,
+        "last_error": error[:1000],
+        "next_attempt_at": next_attempt_at,
+    }
+    if next_attempt_at is None:
+        values["status"] = "dead"
+    with engine.begin() as conn:
+        conn.execute(sa.update(DELIVERIES).where(DELIVERIES.c.id.in_(ids)).values(**values))
+
+
+def mark_broken(
+    engine: Engine, webhook: str, ids: Sequence[int], *, status: int | None, reason: str, now: datetime
+) -> None:
+    """Stop sending to a revoked or unknown target; its rows stay pending for when it is fixed."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(WEBHOOKS)
+            .where(WEBHOOKS.c.name == webhook)
+            .values(broken=True, broken_reason=reason[:1000], broken_at=now)
+        )
+        conn.execute(
+            sa.update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(ids))
+            .values(last_status_code=status, last_error=reason[:1000], next_attempt_at=now)
+        )
+
+
+def expire(engine: Engine, now: datetime, max_age: float) -> int:
+    """Pending deliveries older than `max_age` seconds are dead: an alert that late is noise."""
+    cutoff = now - timedelta(seconds=max_age)
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(DELIVERIES)
+            .where(DELIVERIES.c.status == "pending", DELIVERIES.c.created_at < cutoff)
+            .values(
+                status="dead",
+                last_error=sa.func.coalesce(DELIVERIES.c.last_error, "") + " [expired]",
+                next_attempt_at=None,
+            )
+        )
+    return int(result.rowcount)
+
+
+def requeue(engine: Engine, now: datetime, delivery_id: int | None = None) -> int:
+    """Requeue one unsent delivery, or (without an id) every dead one: due now, with a fresh age."""
+    if delivery_id is None:
+        where = DELIVERIES.c.status == "dead"
+    else:
+        where = sa.and_(DELIVERIES.c.id == delivery_id, DELIVERIES.c.status != "sent")
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(DELIVERIES).where(where).values(status="pending", next_attempt_at=now, created_at=now)
+        )
+    return int(result.rowcount)
+
+
+def load_alert(engine: Engine, event_id: int) -> Alert:
+    query = (
+        sa.select(EVENTS, FEEDS.c.name.label("feed"), ITEMS.c.summary)
+        .select_from(
+            EVENTS.outerjoin(ITEMS, ITEMS.c.id == EVENTS.c.first_item_id).outerjoin(
+                FEEDS, FEEDS.c.id == ITEMS.c.feed_id
+            )
+        )
+        .where(EVENTS.c.id == event_id)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).one()
+        sources = conn.execute(sa.select(sa.func.count()).where(ITEMS.c.event_id == event_id)).scalar_one()
+    return Alert(
+        event_id=row.id,
+        event_type=row.event_type,
+        actor=row.actor,
+        actor_name=actor_name(row.actor) if row.actor else None,
+        modality=row.modality,
+        confidence=row.confidence,
+        headline=row.headline,
+        link=row.link,
+        feed=row.feed or "",
+        published=row.published or row.detected_at,
+        evidence=row.evidence,
+        rule=row.rule,
+        sources=max(1, int(sources)),
+        summary=row.summary or "",
+    )
+
+
+def load_notice(engine: Engine, notice_id: int) -> Notice:
+    query = (
+        sa.select(NOTICES, FEEDS.c.name.label("feed"))
+        .join(FEEDS, FEEDS.c.id == NOTICES.c.feed_id)
+        .where(NOTICES.c.id == notice_id)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).one()
+    return Notice(feed=row.feed, kind=row.kind, detail=row.detail, at=row.created_at)
+
+
+def list_deliveries(engine: Engine, status: str | None = None) -> list[dict[str, object]]:
+    query = (
+        sa.select(DELIVERIES, WEBHOOKS.c.broken, WEBHOOKS.c.broken_reason, EVENTS.c.headline)
+        .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
+        .outerjoin(EVENTS, EVENTS.c.id == DELIVERIES.c.event_id)
+        .order_by(DELIVERIES.c.id)
+    )
+    if status is not None:
+        query = query.where(DELIVERIES.c.status == status)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def broken_webhooks(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(WEBHOOKS).where(WEBHOOKS.c.broken.is_(True)))
+        return [dict(r._mapping) for r in rows]

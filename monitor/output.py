@@ -1,0 +1,66 @@
+"""Render rows (lists of dicts) as an 80-column table, a JSON array or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+WIDTH = 80
+
+
+def as_json(rows: Sequence[dict[str, object]]) -> str:
+    return json.dumps(list(rows), indent=2, default=str, ensure_ascii=False)
+
+
+def as_csv(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    text = str(value)
+    return (
+        text[:16].replace("T", " ") if len(text) >= 19 and text[4:5] == "-" and text[10:11] == "T" else text
+    )
+
+
+def as_table(rows: Sequence[dict[str, object]], columns: Sequence[str], width: int = WIDTH) -> str:
+    """Fixed columns sized to their content; the last column takes what is left of `width`, clipped."""
+    if not rows:
+        return "(no rows)"
+    cells = [[_cell(row.get(c)).replace("\n", " ") for c in columns] for row in rows]
+    sizes = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    fixed = sum(sizes[:-1]) + 2 * (len(columns) - 1)
+    sizes[-1] = max(10, min(sizes[-1], width - fixed))
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v[: sizes[i]].ljust(sizes[i]) if i < len(values) - 1 else _clip(v, sizes[i])
+            for i, v in enumerate(values)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(columns), line(["-" * s for s in sizes]), *(line(r) for r in cells)])
+
+
+def _clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def render(rows: Sequence[dict[str, object]], fmt: str, columns: Sequence[str]) -> str:
+    if fmt == "json":
+        return as_json(rows)
+    if fmt == "csv":
+        return as_csv(rows, columns).rstrip("\n")
+    return as_table(rows, columns)

@@ -1,0 +1,172 @@
+"""Build the shared resources once (database, HTTP clients, baseline, sender) and close them in order.
+
+Both the daemon (`monitor run`) and a single cycle (`monitor poll --once`)
+start here, so they behave the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from monitor import models, outbox, store
+from monitor.classify import Baseline, Fact, load_baseline
+from monitor.db import open_database
+from monitor.deliver import DrainCounts, Sender
+from monitor.domain import EventType
+from monitor.fetch import FetchSettings, HostLimiter, build_client
+from monitor.metrics import Metrics
+from monitor.pipeline import Context, PollOutcome, poll_feed
+from monitor.redact import quiet_http_loggers
+from monitor.worker import DbThread
+
+log = logging.getLogger("monitor.runtime")
+
+
+@dataclass
+class Runtime:
+    config: Any  # config.Config
+    engine: Engine
+    db: DbThread
+    ctx: Context
+    sender: Sender
+    metrics: Metrics
+
+
+def fetch_settings(config: Any) -> FetchSettings:
+    d = config.defaults
+    return FetchSettings(
+        connect_timeout=d.connect_timeout,
+        read_timeout=d.read_timeout,
+        total_timeout=d.timeout,
+        user_agent=d.user_agent,
+        max_body_bytes=d.max_body_size,
+    )
+
+
+def baseline_with_history(config: Any, engine: Engine) -> Baseline:
+    """The seed baseline grown by every asserted event already in the database."""
+    baseline = load_baseline(config.baseline)
+    today = datetime.now(UTC).date()
+    facts = [
+        Fact(
+            actor=actor,
+            relation=cast(EventType, event_type),
+            target="taliban",
+            date=today,
+            source="database",
+            note="",
+        )
+        for actor, event_type in store.confirmed_facts(engine)
+    ]
+    return baseline.with_facts(facts) if facts else baseline
+
+
+def sync_config(config: Any, engine: Engine) -> None:
+    now = datetime.now(UTC)
+    store.sync_feeds(engine, [(f.name, f.url) for f in config.feeds], now)
+    store.sync_webhooks(engine, [(h.name, h.kind, h.url.get_secret_value()) for h in config.webhooks])
+
+
+def state_gauges(engine: Engine) -> Any:
+    deliveries = models.Delivery.__table__  # type: ignore[attr-defined]
+    feeds = models.Feed.__table__  # type: ignore[attr-defined]
+
+    def read(now: datetime) -> tuple[int, float, int]:
+        with engine.connect() as conn:
+            depth, oldest = conn.execute(
+                sa.select(sa.func.count(), sa.func.min(deliveries.c.created_at)).where(
+                    deliveries.c.status == "pending"
+                )
+            ).one()
+            broken = conn.execute(
+                sa.select(sa.func.count()).where(sa.or_(feeds.c.gone.is_(True), feeds.c.error_count >= 3))
+            ).scalar_one()
+        oldest_at = models.UTCDateTime().process_result_value(oldest, engine.dialect)
+        return int(depth), (now - oldest_at).total_seconds() if oldest_at else 0.0, int(broken)
+
+    return read
+
+
+@asynccontextmanager
+async def open_runtime(config: Any) -> AsyncIterator[Runtime]:
+    """Everything a poll or a delivery needs; closed in reverse order on the way out."""
+    quiet_http_loggers()
+    engine = open_database(config.database)
+    db = DbThread()
+    settings = fetch_settings(config)
+    client = build_client(settings)
+    hook_client = httpx.AsyncClient(
+        headers={"user-agent": config.defaults.user_agent}, follow_redirects=False
+    )
+    try:
+        await db(sync_config, config, engine)
+        baseline = await db(baseline_with_history, config, engine)
+        metrics = Metrics()
+        metrics.watch_state(state_gauges(engine))
+        sender = Sender(
+            engine,
+            {h.name: h for h in config.webhooks},
+            config.delivery,
+            hook_client,
+            db,
+            on_outcome=metrics.delivered,
+        )
+        ctx = Context(
+            config,
+            engine,
+            db,
+            client,
+            HostLimiter(config.defaults.per_host),
+            settings,
+            baseline,
+            metrics,
+            on_events=sender.wake,
+        )
+        yield Runtime(config, engine, db, ctx, sender, metrics)
+    finally:
+        await client.aclose()
+        await hook_client.aclose()
+        db.close()
+        engine.dispose()
+
+
+async def poll_all(rt: Runtime, feeds: list[Any]) -> list[PollOutcome]:
+    """One cycle: every given feed once, concurrently up to `defaults.max_concurrency`."""
+    gate = asyncio.Semaphore(rt.config.defaults.max_concurrency)
+
+    async def one(feed: Any) -> PollOutcome:
+        async with gate:
+            return await poll_feed(rt.ctx, feed)
+
+    return list(await asyncio.gather(*(one(f) for f in feeds)))
+
+
+async def drain_outbox(rt: Runtime, timeout: float) -> DrainCounts:
+    """Send until nothing is due soon, or `timeout` seconds pass (cron-style use of `poll --once`)."""
+    total = DrainCounts()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            counts = await asyncio.wait_for(rt.sender.drain(), max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        total.add(counts)
+        next_at = await rt.db(outbox.next_due_at, rt.engine)
+        if next_at is None:
+            break
+        wait = (next_at - datetime.now(UTC)).total_seconds()
+        if wait > deadline - time.monotonic():
+            break
+        await asyncio.sleep(max(0.05, wait))
+    return total

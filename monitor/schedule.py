@@ -1,0 +1,159 @@
+"""The daemon: one APScheduler job per feed, the outbox sender, signals, and a bounded shutdown.
+
+Each feed's job never overlaps itself (max_instances=1); after every poll its
+next run is set from the pipeline's answer (interval with jitter, or backoff
+after failures, or the server's Retry-After). First polls are spread over the
+first minute rather than fired at once. SIGINT/SIGTERM stop scheduling, give
+in-flight polls `stop_timeout` seconds, cancel the rest, close everything and
+log counts. SIGHUP reloads the config; an invalid one keeps the old running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor import health, runtime
+from monitor.errors import MonitorError
+from monitor.pipeline import PollOutcome, poll_feed
+
+log = logging.getLogger("monitor.schedule")
+SPREAD = 60.0  # seconds over which first polls are spread
+
+
+class Daemon:
+    def __init__(self, rt: runtime.Runtime, load_config: Callable[[], Any], stop_timeout: float) -> None:
+        self.rt = rt
+        self.load_config = load_config
+        self.stop_timeout = stop_timeout
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.stop = asyncio.Event()
+        self.inflight: set[asyncio.Task[Any]] = set()
+        self.counts: Counter[str] = Counter()
+        self.feeds: dict[str, Any] = {}
+
+    def add_feeds(self, feeds: list[Any], spread: bool = True) -> None:
+        states = {f.name: f for f in feeds if f.enabled}
+        now = datetime.now(UTC)
+        for index, feed in enumerate(states.values()):
+            offset = SPREAD * index / max(1, len(states)) if spread else 0.0
+            self.scheduler.add_job(
+                self._poll,
+                IntervalTrigger(seconds=feed.interval, jitter=self.rt.config.defaults.jitter),
+                id=feed.name,
+                name=feed.name,
+                args=[feed.name],
+                max_instances=1,
+                coalesce=True,
+                next_run_time=now + timedelta(seconds=offset),
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+            self.feeds[feed.name] = feed
+
+    async def _poll(self, name: str) -> None:
+        feed = self.feeds.get(name)
+        if feed is None or self.stop.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None  # APScheduler runs coroutine jobs as tasks
+        self.inflight.add(task)
+        try:
+            outcome = await poll_feed(self.rt.ctx, feed)
+        except Exception:  # a bug in one poll must not kill the feed's schedule
+            log.exception("poll crashed", extra={"feed": name})
+            self.counts["crashed"] += 1
+            return
+        finally:
+            self.inflight.discard(task)
+        self.counts[outcome.outcome] += 1
+        self._reschedule(name, outcome)
+
+    def _reschedule(self, name: str, outcome: PollOutcome) -> None:
+        job = self.scheduler.get_job(name)
+        if job is None:
+            return
+        if outcome.outcome in ("gone", "skipped"):
+            job.remove()
+        elif outcome.next_poll_at is not None:
+            job.modify(next_run_time=outcome.next_poll_at)
+
+    def reload(self) -> None:
+        """SIGHUP: apply a new config's feeds and webhooks; keep the old one if the new is invalid."""
+        try:
+            config = self.load_config()
+            runtime.sync_config(config, self.rt.engine)
+        except MonitorError as error:
+            log.error("config reload refused; the old config keeps running", extra={"error": str(error)})
+            return
+        old = self.feeds
+        new = {f.name: f for f in config.feeds if f.enabled}
+        for name in old.keys() - new.keys():
+            if self.scheduler.get_job(name):
+                self.scheduler.remove_job(name)
+            del self.feeds[name]
+        changed = [f for name, f in new.items() if name not in old or old[name] != f]
+        self.rt.config = self.rt.ctx.config = config
+        self.rt.sender.hooks = {h.name: h for h in config.webhooks}
+        self.rt.sender.settings = config.delivery
+        self.add_feeds(changed, spread=False)
+        log.info(
+            "config reloaded",
+            extra={
+                "feeds": len(new),
+                "added_or_changed": len(changed),
+                "removed": len(old.keys() - new.keys()),
+            },
+        )
+
+    async def run(self) -> Counter[str]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        self.add_feeds(self.rt.config.feeds)
+        self.scheduler.start()
+        sender = asyncio.create_task(self.rt.sender.run(self.stop))
+        server = await health.serve(self, self.rt.config.health.host, self.rt.config.health.port)
+        log.info("daemon started", extra={"feeds": len(self.feeds), "webhooks": len(self.rt.config.webhooks)})
+        await self.stop.wait()
+        await self._shutdown(sender, server)
+        return self.counts
+
+    async def _shutdown(self, sender: asyncio.Task[None], server: asyncio.AbstractServer | None) -> None:
+        self.scheduler.shutdown(wait=False)
+        pending = set(self.inflight)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=self.stop_timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+            self.counts["cancelled"] += len(late)
+        await asyncio.wait({sender}, timeout=self.stop_timeout)  # let a delivery in flight finish
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+
+    def healthy(self) -> tuple[bool, str]:
+        if not self.scheduler.running:
+            return False, "scheduler not running"
+        return True, "ok"
+
+
+async def run_daemon(config: Any, load_config: Callable[[], Any], stop_timeout: float) -> dict[str, int]:
+    async with runtime.open_runtime(config) as rt:
+        daemon = Daemon(rt, load_config, stop_timeout)
+        counts = await daemon.run()
+    summary = dict(counts)
+    log.info("daemon stopped", extra={"counts": summary})
+    return summary

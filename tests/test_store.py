@@ -1,0 +1,170 @@
+"""The store on SQLite and PostgreSQL: no duplicates across cycles, clustering, outbox atomicity,
+retention."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from monitor import outbox, store
+from monitor.config import WebhookConfig
+from monitor.db import migrate, open_database
+from monitor.domain import Decision, Evidence, FeedItem
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def item(key: str, title: str = "Weather report", link: str | None = None) -> FeedItem:
+    return FeedItem(key=key, title=title, summary="", link=link, published=NOW, published_known=True)
+
+
+def quiet() -> Decision:
+    return Decision(False, None, None, None, None, 0.0, None, "not_relevant")
+
+
+def event(actor: str | None = "KZ", event_type: str = "recognition", modality: str = "asserted") -> Decision:
+    evidence = Evidence("Kazakhstan recognised the Taliban government.", "recognition.verb")
+    return Decision(True, event_type, actor, modality, True, 0.9, evidence)  # type: ignore[arg-type]
+
+
+def hook(name: str = "chat", **flt: object) -> WebhookConfig:
+    return WebhookConfig.model_validate(
+        {"name": name, "kind": "slack", "url": "https://hooks.example/x", "filter": flt}
+    )
+
+
+def save(
+    engine: sa.Engine, feed_id: int, batch: list[tuple[FeedItem, Decision]], hooks: list[WebhookConfig]
+) -> store.SaveResult:
+    lkeys = store.link_keys(
+        [i for i, _ in batch], {i.key: ("link:" + i.link if i.link else None) for i, _ in batch}
+    )
+    fresh = store.filter_new(engine, feed_id, [i for i, _ in batch], lkeys)
+    chosen = [(i, d, False) for i, d in batch if i in fresh]
+    return store.save_items(
+        engine,
+        feed_id,
+        chosen,
+        lkeys,
+        NOW,
+        lambda conn, eid, dec: outbox.enqueue_event(conn, eid, dec, hooks, NOW),
+    )
+
+
+@pytest.fixture
+def engine(db_url: str) -> sa.Engine:
+    engine = open_database(db_url)
+    store.sync_feeds(engine, [("wire", "https://a.example/rss"), ("blog", "https://b.example/rss")], NOW)
+    store.sync_webhooks(engine, [("chat", "slack", "https://hooks.example/x")])
+    yield engine
+    engine.dispose()
+
+
+def feed_id(engine: sa.Engine, name: str = "wire") -> int:
+    state = store.load_feed(engine, name)
+    assert state is not None
+    return state.id
+
+
+def test_migrations_are_idempotent(engine: sa.Engine) -> None:
+    assert migrate(engine) == migrate(engine)
+    with engine.connect() as conn:
+        versions = conn.execute(sa.text("SELECT count(*) FROM schema_version")).scalar_one()
+    assert versions == 2
+
+
+def test_second_cycle_stores_nothing_new(engine: sa.Engine) -> None:
+    batch = [(item("guid:1"), quiet()), (item("guid:2"), quiet())]
+    assert save(engine, feed_id(engine), batch, []).stored == 2
+    assert save(engine, feed_id(engine), batch, []).stored == 0
+
+
+def test_same_key_in_two_feeds_is_two_items(engine: sa.Engine) -> None:
+    assert save(engine, feed_id(engine, "wire"), [(item("guid:1"), quiet())], []).stored == 1
+    assert save(engine, feed_id(engine, "blog"), [(item("guid:1"), quiet())], []).stored == 1
+
+
+def test_changing_guid_with_same_link_is_not_new(engine: sa.Engine) -> None:
+    fid = feed_id(engine)
+    save(engine, fid, [(item("guid:a1", link="https://x/1"), quiet())], [])
+    assert save(engine, fid, [(item("guid:a2", link="https://x/1"), quiet())], []).stored == 0
+
+
+def test_entries_sharing_a_home_page_link_are_kept(engine: sa.Engine) -> None:
+    batch = [(item(f"guid:{n}", link="https://x/"), quiet()) for n in range(3)]
+    assert save(engine, feed_id(engine), batch, []).stored == 3
+
+
+def test_twenty_outlets_one_event_one_delivery(engine: sa.Engine) -> None:
+    first = save(
+        engine,
+        feed_id(engine, "wire"),
+        [(item("guid:1", "Kazakhstan recognises Taliban"), event())],
+        [hook()],
+    )
+    again = save(
+        engine, feed_id(engine, "blog"), [(item("guid:9", "Astana recognises Kabul"), event())], [hook()]
+    )
+    assert len(first.events) == 1 and again.events == [] and again.attached == 1
+    rows = outbox.list_deliveries(engine)
+    assert len(rows) == 1 and rows[0]["status"] == "pending"
+    assert outbox.load_alert(engine, first.events[0].event_id).sources == 2
+
+
+def test_planned_and_asserted_are_separate_events(engine: sa.Engine) -> None:
+    save(engine, feed_id(engine), [(item("guid:1"), event(modality="planned"))], [hook()])
+    result = save(engine, feed_id(engine), [(item("guid:2"), event())], [hook()])
+    assert len(result.events) == 1
+
+
+def test_filter_selects_webhooks(engine: sa.Engine) -> None:
+    store.sync_webhooks(engine, [("sanctions-desk", "slack", "https://hooks.example/y")])
+    hooks = [hook(), hook("sanctions-desk", event_types=["sanctions_imposed"])]
+    save(engine, feed_id(engine), [(item("guid:1"), event())], hooks)
+    assert [r["webhook"] for r in outbox.list_deliveries(engine)] == ["chat"]
+
+
+def test_outbox_rows_roll_back_with_the_event(engine: sa.Engine) -> None:
+    def explode(conn: sa.Connection, event_id: int, decision: Decision) -> None:
+        outbox.enqueue_event(conn, event_id, decision, [hook()], NOW)
+        raise RuntimeError("crash between event and commit")
+
+    with pytest.raises(RuntimeError):
+        store.save_items(engine, feed_id(engine), [(item("guid:1"), event(), False)], {}, NOW, explode)
+    with engine.connect() as conn:
+        counts = [
+            conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("items", "events", "deliveries")
+        ]
+    assert counts == [0, 0, 0]
+
+
+def test_backlog_items_never_alert(engine: sa.Engine) -> None:
+    result = store.save_items(
+        engine, feed_id(engine), [(item("guid:1"), event(), True)], {}, NOW, lambda *a: None
+    )
+    assert result.events == []
+    with engine.connect() as conn:
+        alert, reason = conn.execute(sa.text("SELECT alert, reason FROM items")).one()
+    assert not alert and reason == "backlog"
+
+
+def test_pruned_items_do_not_come_back(engine: sa.Engine) -> None:
+    fid = feed_id(engine)
+    save(engine, fid, [(item("guid:1", "old news"), quiet())], [])
+    assert store.prune_items(engine, NOW + timedelta(days=1), prune_events=False) == 1
+    assert save(engine, fid, [(item("guid:1", "old news"), quiet())], []).stored == 0
+
+
+def test_pruning_keeps_event_reports(engine: sa.Engine) -> None:
+    save(engine, feed_id(engine), [(item("guid:1"), event())], [])
+    assert store.prune_items(engine, NOW + timedelta(days=1), prune_events=False) == 0
+
+
+def test_changed_feed_url_forgets_learned_state(engine: sa.Engine) -> None:
+    fid = feed_id(engine)
+    store.record_poll(engine, fid, learned_url="https://moved.example/rss", etag='"v1"')
+    states = store.sync_feeds(engine, [("wire", "https://new.example/rss")], NOW)
+    assert states["wire"].url == "https://new.example/rss" and states["wire"].etag is None
