@@ -188,7 +188,9 @@ def grow(baseline: Baseline, events: Sequence[store.NewEvent]) -> Baseline:
 def next_poll(ctx: Context, feed: Any, now: datetime, errors: int) -> datetime:
     """The feed's interval with jitter; after failures, exponential backoff up to the cap."""
     defaults = ctx.config.defaults
-    base = feed.interval if errors == 0 else min(defaults.backoff_cap, feed.interval * 2 ** min(errors, 20))
+    base = (
+        feed.interval if errors == 0 else min(defaults.backoff_cap, feed.interval * 2 ** min(errors - 1, 20))
+    )
     jitter = (
         ctx.rng.uniform(-defaults.jitter, defaults.jitter) if errors == 0 else ctx.rng.uniform(0, base * 0.2)
     )
