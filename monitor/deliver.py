@@ -17,12 +17,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
 
 from monitor import outbox
+from monitor.config import Delivery, WebhookConfig
 from monitor.domain import Alert, Digest, Notice
 from monitor.errors import DeliveryRejected, DeliveryRetryable, TargetBroken
 from monitor.notify import Rendered, render
@@ -52,8 +52,8 @@ class Sender:
     """Owns nothing but pacing state: the engine, client and config come from the daemon."""
 
     engine: Engine
-    hooks: dict[str, Any]  # name -> config.WebhookConfig
-    settings: Any  # config.Delivery
+    hooks: dict[str, WebhookConfig]
+    settings: Delivery
     client: httpx.AsyncClient
     db: DbThread
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -124,7 +124,7 @@ class Sender:
         alerts = [await self.db(outbox.load_alert, self.engine, r.event_id) for r in group if r.event_id]
         return alerts[0] if len(alerts) == 1 else Digest(tuple(alerts))
 
-    async def _attempt(self, hook: Any, group: list[outbox.Due]) -> str:
+    async def _attempt(self, hook: WebhookConfig, group: list[outbox.Due]) -> str:
         """Send one message for `group`; record the outcome; return sent | retried | dead | broken."""
         ids = [r.id for r in group]
         now = self.clock()
@@ -174,7 +174,7 @@ class Sender:
         log.info("delivered", extra={"webhook": hook.name, "delivery": ids[0], "count": len(ids)})
         return "sent"
 
-    async def _post(self, hook: Any, rendered: Rendered) -> int:
+    async def _post(self, hook: WebhookConfig, rendered: Rendered) -> int:
         url = hook.url.get_secret_value()
         try:
             response = await self.client.post(
@@ -193,7 +193,7 @@ class Sender:
         )
         return response.status_code
 
-    def _note_rate(self, hook: Any, headers: httpx.Headers) -> None:
+    def _note_rate(self, hook: WebhookConfig, headers: httpx.Headers) -> None:
         wait = rate_wait(headers) or 0.0
         self._next_allowed[hook.name] = time.monotonic() + max(wait, min_interval(hook.kind))
 

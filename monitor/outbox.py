@@ -14,13 +14,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from monitor import models
 from monitor.classify import actor_name
+from monitor.config import WebhookConfig
 from monitor.domain import Alert, Decision, Notice
 
 DELIVERIES = models.Delivery.__table__  # type: ignore[attr-defined]
@@ -44,8 +44,8 @@ class Due:
     created_at: datetime
 
 
-def matches(hook: Any, decision: Decision) -> bool:
-    """Does a webhook's filter select this event? (`hook` is a config.WebhookConfig.)"""
+def matches(hook: WebhookConfig, decision: Decision) -> bool:
+    """Does a webhook's filter select this event?"""
     flt = hook.filter
     if flt.event_types is not None and decision.event_type not in flt.event_types:
         return False
@@ -69,7 +69,7 @@ def _row(webhook: str, now: datetime, **target: int) -> dict[str, object]:
 
 
 def enqueue_event(
-    conn: Connection, event_id: int, decision: Decision, hooks: Iterable[Any], now: datetime
+    conn: Connection, event_id: int, decision: Decision, hooks: Iterable[WebhookConfig], now: datetime
 ) -> int:
     """Write one pending delivery per enabled webhook whose filter matches; in the event's transaction."""
     rows = [_row(h.name, now, event_id=event_id) for h in hooks if h.enabled and matches(h, decision)]
@@ -79,7 +79,7 @@ def enqueue_event(
 
 
 def record_notice(
-    engine: Engine, feed_id: int, kind: str, detail: str, hooks: Iterable[Any], now: datetime
+    engine: Engine, feed_id: int, kind: str, detail: str, hooks: Iterable[WebhookConfig], now: datetime
 ) -> int:
     """Store a feed-health notice and queue it for the webhooks that asked for notices."""
     with engine.begin() as conn:

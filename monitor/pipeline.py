@@ -14,13 +14,14 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 from sqlalchemy.engine import Connection, Engine
 
 from monitor import notices, outbox, store
 from monitor.classify import Baseline, Fact, classify
+from monitor.config import Config, FeedConfig
 from monitor.domain import Decision, FeedItem, ParsedFeed
 from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusError, ParseError
 from monitor.fetch import FetchSettings, HostLimiter, fetch
@@ -36,7 +37,7 @@ Outcome = Literal["new", "unchanged", "not_modified", "failed", "rate_limited", 
 class Context:
     """Resources built once by the daemon (or `poll --once`) and shared by every poll."""
 
-    config: Any  # config.Config
+    config: Config
     engine: Engine
     db: DbThread
     client: httpx.AsyncClient
@@ -66,7 +67,7 @@ class Ingested:
     events: list[store.NewEvent]
 
 
-async def poll_feed(ctx: Context, feed: Any) -> PollOutcome:
+async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
     """Poll `feed` (a config.FeedConfig) once and record everything about it."""
     now = ctx.clock()
     state = await ctx.db(store.load_feed, ctx.engine, feed.name)
@@ -185,7 +186,7 @@ def grow(baseline: Baseline, events: Sequence[store.NewEvent]) -> Baseline:
     return baseline.with_facts(facts) if facts else baseline
 
 
-def next_poll(ctx: Context, feed: Any, now: datetime, errors: int) -> datetime:
+def next_poll(ctx: Context, feed: FeedConfig, now: datetime, errors: int) -> datetime:
     """The feed's interval with jitter; after failures, exponential backoff up to the cap."""
     defaults = ctx.config.defaults
     base = (
@@ -199,7 +200,7 @@ def next_poll(ctx: Context, feed: Any, now: datetime, errors: int) -> datetime:
 
 async def _record_quiet(
     ctx: Context,
-    feed: Any,
+    feed: FeedConfig,
     state: store.FeedState,
     outcome: Outcome,
     next_at: datetime,
@@ -215,7 +216,7 @@ async def _record_quiet(
 
 
 async def _record_failure(
-    ctx: Context, feed: Any, state: store.FeedState, error: Exception, now: datetime
+    ctx: Context, feed: FeedConfig, state: store.FeedState, error: Exception, now: datetime
 ) -> PollOutcome:
     status = error.status if isinstance(error, FetchStatusError) else None
     gone = isinstance(error, FeedGone)
@@ -273,7 +274,7 @@ async def _maybe_recovered(ctx: Context, state: store.FeedState, *, new_items: b
         await _notify(ctx, state, "recovered", "new items again after a silence")
 
 
-async def _maybe_silent(ctx: Context, feed: Any, state: store.FeedState) -> None:
+async def _maybe_silent(ctx: Context, feed: FeedConfig, state: store.FeedState) -> None:
     gap = await ctx.db(notices.usual_gap, ctx.engine, state.id)
     now = ctx.clock()
     if notices.is_silent(

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from monitor import models, outbox, store
 from monitor.classify import Baseline, Fact, load_baseline
+from monitor.config import Config, FeedConfig
 from monitor.db import open_database
 from monitor.deliver import DrainCounts, Sender
 from monitor.domain import EventType
@@ -35,7 +36,7 @@ log = logging.getLogger("monitor.runtime")
 
 @dataclass
 class Runtime:
-    config: Any  # config.Config
+    config: Config
     engine: Engine
     db: DbThread
     ctx: Context
@@ -43,7 +44,7 @@ class Runtime:
     metrics: Metrics
 
 
-def fetch_settings(config: Any) -> FetchSettings:
+def fetch_settings(config: Config) -> FetchSettings:
     d = config.defaults
     return FetchSettings(
         connect_timeout=d.connect_timeout,
@@ -54,7 +55,7 @@ def fetch_settings(config: Any) -> FetchSettings:
     )
 
 
-def baseline_with_history(config: Any, engine: Engine) -> Baseline:
+def baseline_with_history(config: Config, engine: Engine) -> Baseline:
     """The seed baseline grown by every asserted event already in the database."""
     baseline = load_baseline(config.baseline)
     today = datetime.now(UTC).date()
@@ -72,7 +73,7 @@ def baseline_with_history(config: Any, engine: Engine) -> Baseline:
     return baseline.with_facts(facts) if facts else baseline
 
 
-def sync_config(config: Any, engine: Engine) -> None:
+def sync_config(config: Config, engine: Engine) -> None:
     now = datetime.now(UTC)
     store.sync_feeds(engine, [(f.name, f.url) for f in config.feeds], now)
     store.sync_webhooks(engine, [(h.name, h.kind, h.url.get_secret_value()) for h in config.webhooks])
@@ -99,7 +100,7 @@ def state_gauges(engine: Engine) -> Any:
 
 
 @asynccontextmanager
-async def open_runtime(config: Any) -> AsyncIterator[Runtime]:
+async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     """Everything a poll or a delivery needs; closed in reverse order on the way out."""
     quiet_http_loggers()
     engine = open_database(config.database)
@@ -141,11 +142,11 @@ async def open_runtime(config: Any) -> AsyncIterator[Runtime]:
         engine.dispose()
 
 
-async def poll_all(rt: Runtime, feeds: list[Any]) -> list[PollOutcome]:
+async def poll_all(rt: Runtime, feeds: list[FeedConfig]) -> list[PollOutcome]:
     """One cycle: every given feed once, concurrently up to `defaults.max_concurrency`."""
     gate = asyncio.Semaphore(rt.config.defaults.max_concurrency)
 
-    async def one(feed: Any) -> PollOutcome:
+    async def one(feed: FeedConfig) -> PollOutcome:
         async with gate:
             return await poll_feed(rt.ctx, feed)
 

@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import health, runtime
+from monitor.config import Config, FeedConfig
 from monitor.errors import MonitorError
 from monitor.pipeline import PollOutcome, poll_feed
 
@@ -31,7 +32,7 @@ SPREAD = 60.0  # seconds over which first polls are spread
 
 
 class Daemon:
-    def __init__(self, rt: runtime.Runtime, load_config: Callable[[], Any], stop_timeout: float) -> None:
+    def __init__(self, rt: runtime.Runtime, load_config: Callable[[], Config], stop_timeout: float) -> None:
         self.rt = rt
         self.load_config = load_config
         self.stop_timeout = stop_timeout
@@ -39,9 +40,9 @@ class Daemon:
         self.stop = asyncio.Event()
         self.inflight: set[asyncio.Task[Any]] = set()
         self.counts: Counter[str] = Counter()
-        self.feeds: dict[str, Any] = {}
+        self.feeds: dict[str, FeedConfig] = {}
 
-    def add_feeds(self, feeds: list[Any], spread: bool = True) -> None:
+    def add_feeds(self, feeds: list[FeedConfig], spread: bool = True) -> None:
         states = {f.name: f for f in feeds if f.enabled}
         now = datetime.now(UTC)
         for index, feed in enumerate(states.values()):
@@ -157,7 +158,9 @@ class Daemon:
         return True, "ok"
 
 
-async def run_daemon(config: Any, load_config: Callable[[], Any], stop_timeout: float) -> dict[str, int]:
+async def run_daemon(
+    config: Config, load_config: Callable[[], Config], stop_timeout: float
+) -> dict[str, int]:
     async with runtime.open_runtime(config) as rt:
         daemon = Daemon(rt, load_config, stop_timeout)
         counts = await daemon.run()

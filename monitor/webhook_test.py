@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
+from monitor.config import Config, WebhookConfig
 from monitor.domain import Alert
 from monitor.errors import DeliveryError
 from monitor.notify import render
@@ -34,7 +34,7 @@ def sample_alert() -> Alert:
     )
 
 
-async def send_sample(hook: Any, config: Any) -> tuple[bool, str]:
+async def send_sample(hook: WebhookConfig, config: Config) -> tuple[bool, str]:
     """Return (accepted, one line: status, time taken, and the service's error text if any)."""
     secret = hook.secret.get_secret_value() if hook.secret is not None else None
     rendered = render(
