@@ -53,7 +53,8 @@ _BREAKING_ELEMENTS = frozenset({
 # fmt: on
 # The first element of the document, after a BOM, XML declaration, PIs, comments and doctype.
 _ROOT_ELEMENT = re.compile(
-    rb"^(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>)*<([a-z][\w:.-]*)",
+    # Possessive (*+): a failed match must not backtrack through every way to split the prolog.
+    rb"^(?:\xef\xbb\xbf)?(?:\s|<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>)*+<([a-z][\w:.-]*)",
     re.IGNORECASE | re.DOTALL,
 )
 _SNIFF_BYTES = 4096
@@ -100,9 +101,7 @@ def normalise_link(url: str) -> str:
     except ValueError:  # a malformed host or port: still an identity, just not a normalisable one
         return url
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    if port is not None and str(port) != DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
+    host = _host_and_port(parts.hostname, port, scheme)
     if "@" in parts.netloc:
         host = f"{parts.netloc.rpartition('@')[0]}@{host}"
     path = (parts.path.rstrip("/") or "/") if parts.netloc else parts.path
@@ -114,6 +113,14 @@ def link_key(item: FeedItem) -> str | None:
     if item.link is None:
         return None
     return _bounded_key("link", normalise_link(item.link))
+
+
+def _host_and_port(hostname: str | None, port: int | None, scheme: str) -> str:
+    """Lower-case host (urlsplit's hostname), IPv6 re-bracketed, with the port unless the default."""
+    host = (hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    return host if port is None or str(port) == DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
 
 
 def _clean_query(query: str) -> str:
@@ -167,12 +174,28 @@ def _feedparser_headers(body: bytes, headers: Mapping[str, str]) -> dict[str, st
     does not describe this document, so it is dropped too.
     """
     forwarded = {name.lower(): value for name, value in headers.items()}
+    if "content-location" in forwarded:
+        forwarded["content-location"] = _public_base(forwarded["content-location"])
     charset_match = _CHARSET.search(forwarded.get("content-type", ""))
     charset = charset_match.group(1) if charset_match else None
     if charset and charset.lower() in _PERMISSIVE_CHARSETS and _is_utf8_text(body):
         charset = None
     forwarded["content-type"] = f"application/xml; charset={charset}" if charset else "application/xml"
     return forwarded
+
+
+def _public_base(url: str) -> str:
+    """The fetched URL as a base for relative links, without credentials or query.
+
+    Feed URLs can carry tokens; resolving "#top" or "?page=2" against the full URL would copy
+    them into item links, which are stored and posted to chat.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = _host_and_port(parts.hostname, parts.port, parts.scheme.lower())
+    except ValueError:
+        return ""
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _is_utf8_text(body: bytes) -> bool:

@@ -102,7 +102,9 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
     if body_hash == state.body_hash:
         return await _record_quiet(ctx, feed, state, "unchanged", next_at, common)
     try:
-        parsed = await ctx.db(parse, result.body, result.headers, fetched_at=now)
+        # Relative item links resolve against the URL that answered (parse() strips its credentials).
+        headers = {**result.headers, "content-location": result.headers.get("content-location") or result.url}
+        parsed = await ctx.db(parse, result.body, headers, fetched_at=now)
     except ParseError as error:
         return await _record_failure(ctx, feed, state, error, now)
     ingested = await ctx.db(ingest, ctx, state, parsed, now)

@@ -173,7 +173,11 @@ def filter_new(
         seen_keys = _existing(conn, feed_id, ITEMS.c.key, [i.key for i in items])
         wanted_links = [lk for lk in lkeys.values() if lk]
         seen_links = _existing(conn, feed_id, ITEMS.c.link_key, wanted_links) if wanted_links else set()
-    return [i for i in items if i.key not in seen_keys and (lkeys.get(i.key) or "") not in seen_links]
+    fresh: dict[str, FeedItem] = {}  # one row per key, even if a key repeats: the insert must not fail
+    for i in items:
+        if i.key not in seen_keys and (lkeys.get(i.key) or "") not in seen_links:
+            fresh.setdefault(i.key, i)
+    return list(fresh.values())
 
 
 def _item_row(

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 
-from monitor import parse as parse_module
 from monitor.domain import ParsedFeed
 from monitor.errors import ParseError
 from monitor.parse import KEY_LIMIT, SUMMARY_LIMIT, parse
@@ -42,14 +42,14 @@ def test_corpora_are_present() -> None:
 def bozo_spy(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
     """Records whether feedparser itself found the last document ill-formed."""
     seen: dict[str, bool] = {}
-    real_parse: Callable[..., Any] = parse_module.feedparser.parse
+    real_parse: Callable[..., Any] = feedparser.parse
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         result = real_parse(*args, **kwargs)
         seen["bozo"] = bool(result.get("bozo"))
         return result
 
-    monkeypatch.setattr(parse_module.feedparser, "parse", spy)
+    monkeypatch.setattr(feedparser, "parse", spy)
     return seen
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 
-from monitor import parse as parse_module
 from monitor.domain import FeedItem
 from monitor.errors import ParseError
 from monitor.parse import link_key, normalise_link, parse
@@ -19,8 +19,8 @@ FETCHED_AT = datetime(2025, 8, 1, 12, 0, tzinfo=UTC)
 _FIELD = re.compile(r"^(Description|Header|Expect):\s*(.*)$", re.MULTILINE)
 
 
-def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def _read_case(path: Path) -> tuple[bytes, dict[str, str], str]:
@@ -67,7 +67,7 @@ def test_parser_crash_becomes_parse_error(monkeypatch: pytest.MonkeyPatch) -> No
     def explode(*args: object, **kwargs: object) -> None:
         raise RecursionError("too deep")
 
-    monkeypatch.setattr(parse_module.feedparser, "parse", explode)
+    monkeypatch.setattr(feedparser, "parse", explode)
     with pytest.raises(ParseError, match="RecursionError"):
         parse(b"<rss/>", {}, fetched_at=FETCHED_AT)
 
@@ -93,6 +93,28 @@ def test_keys_do_not_depend_on_item_order() -> None:
     keys_forward = {item.title: item.key for item in forward.items}
     assert keys_forward == {item.title: item.key for item in backward.items}
     assert len(set(keys_forward.values())) == 5
+
+
+def test_credentials_and_query_of_the_feed_url_never_reach_item_links() -> None:
+    items = b"".join(
+        b"<item><title>%d</title><link>%s</link></item>" % (n, ref)
+        for n, ref in enumerate([b"#top", b"?page=2", b"story"])
+    )
+    location = "https://user:pw@feeds.example.com/rss?token=SECRET"
+    feed = parse(_rss(items), {"Content-Location": location}, fetched_at=FETCHED_AT)
+    assert [item.link for item in feed.items] == [
+        "https://feeds.example.com/rss#top",
+        "https://feeds.example.com/rss?page=2",
+        "https://feeds.example.com/story",
+    ]
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("prolog", [b"<?pi?>", b"<!-- c -->", b"  "])
+def test_a_long_prolog_before_garbage_is_rejected_quickly(prolog: bytes) -> None:
+    # A root-element sniffer that backtracks would take ages (2**n) on this; it must be linear.
+    with pytest.raises(ParseError):
+        parse(prolog * 600 + b"garbage", {}, fetched_at=FETCHED_AT)
 
 
 def test_naive_fetch_time_is_taken_as_utc() -> None:
@@ -123,6 +145,7 @@ def test_naive_fetch_time_is_taken_as_utc() -> None:
         ("  https://example.com/path/  ", "https://example.com/path"),
         ("https://example.com/Case/Sensitive", "https://example.com/Case/Sensitive"),
         ("https://[::1/broken", "https://[::1/broken"),
+        ("http://[2001:DB8::1]:80/a/", "http://[2001:db8::1]/a"),
     ],
 )
 def test_normalise_link(url: str, expected: str) -> None:

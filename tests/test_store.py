@@ -168,3 +168,8 @@ def test_changed_feed_url_forgets_learned_state(engine: sa.Engine) -> None:
     store.record_poll(engine, fid, learned_url="https://moved.example/rss", etag='"v1"')
     states = store.sync_feeds(engine, [("wire", "https://new.example/rss")], NOW)
     assert states["wire"].url == "https://new.example/rss" and states["wire"].etag is None
+
+
+def test_a_key_repeated_in_one_batch_is_stored_once(engine: sa.Engine) -> None:
+    batch = [(item("guid:1", "first"), quiet()), (item("guid:1", "second"), quiet())]
+    assert save(engine, feed_id(engine), batch, []).stored == 1
