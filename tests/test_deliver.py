@@ -222,3 +222,26 @@ def test_mentions_and_fake_links_ping_nobody(tmp_path: Path) -> None:
     assert "link_names" not in json.loads(slack)
     assert discord["allowed_mentions"] == {"parse": []}
     assert "[click](http://evil.example)" not in json.dumps(discord)
+
+
+def test_webhooks_test_sends_a_sample_and_reports_the_outcome(tmp_path: Path) -> None:
+    with LoopbackServer() as srv:
+        srv.route("/ok", Reply(204))
+        srv.route("/revoked", Reply(404, b"no_service"))
+        env = {"OK_URL": srv.url("/ok"), "BAD_URL": srv.url("/revoked")}
+        hooks = [
+            {"name": "good", "kind": "slack", "env": "OK_URL"},
+            {"name": "bad", "kind": "slack", "env": "BAD_URL"},
+        ]
+        config = write_config(tmp_path, srv.url("/feed"), hooks)
+        good = run_cli(config, env, "webhooks", "test", "good")
+        bad = run_cli(config, env, "webhooks", "test", "bad")
+        unknown = run_cli(config, env, "webhooks", "test", "nope")
+        posted = [r for r in srv.requests if r.method == "POST"]
+        urls = (srv.url("/ok"), srv.url("/revoked"))
+    assert good[0] == 0 and "204" in good[1]
+    assert bad[0] == 1 and "404" in bad[1] and "no_service" in bad[1]
+    assert unknown[0] == 1 and "nope" in unknown[2]
+    assert len(posted) == 2 and b"TEST" in posted[0].body
+    assert not any(url in good[1] + bad[1] + bad[2] for url in urls)
+    assert deliveries(config, env) == []  # a test message never enters the outbox
