@@ -85,7 +85,10 @@ def load(ctx: click.Context) -> Any:
 
 
 def engine_for(ctx: click.Context) -> Any:
-    return open_database(load(ctx).database)
+    """The opened database; its connections are closed when the command ends."""
+    engine = open_database(load(ctx).database)
+    ctx.call_on_close(engine.dispose)
+    return engine
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -233,7 +236,7 @@ def _baseline(ctx: click.Context, use_db: bool) -> Any:
 
     config = load(ctx) if use_db else _config_or_default(ctx)
     if use_db:
-        return runtime.baseline_with_history(config, open_database(config.database))
+        return runtime.baseline_with_history(config, engine_for(ctx))
     return load_baseline(config.baseline if config else _default_baseline())
 
 

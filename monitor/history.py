@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from monitor import models
 from monitor.errors import InputError
+from monitor.redact import redact_url
 
 FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
 ITEMS = models.Item.__table__  # type: ignore[attr-defined]
@@ -33,10 +34,10 @@ class Filters:
 def parse_when(value: str, now: datetime, *, end: bool = False) -> datetime:
     """`2026-01-31`, an ISO timestamp, or relative `12h`, `7d`, `2w` (before now)."""
     value = value.strip()
-    if match := _RELATIVE.match(value):
-        unit = {"h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-        return now - timedelta(**{unit: int(match.group(1))})
     try:
+        if match := _RELATIVE.match(value):
+            unit = {"h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
+            return now - timedelta(**{unit: int(match.group(1))})
         if len(value) == 10:
             day = date.fromisoformat(value)
             moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -44,6 +45,8 @@ def parse_when(value: str, now: datetime, *, end: bool = False) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(f"{value!r}: not a date (YYYY-MM-DD), timestamp or relative time like 7d") from None
+    except OverflowError:  # 99999999d, or the day after 9999-12-31
+        raise InputError(f"{value!r}: out of the range of dates") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -75,7 +78,21 @@ def feeds(engine: Engine) -> list[dict[str, object]]:
         .order_by(FEEDS.c.name)
     )
     with engine.connect() as conn:
-        return [_plain(row) for row in conn.execute(query)]
+        return [_without_secrets(_plain(row)) for row in conn.execute(query)]
+
+
+def _without_secrets(row: dict[str, object]) -> dict[str, object]:
+    """Feed URLs may carry tokens (query, userinfo): show them redacted, like the logs do."""
+    for key in ("url", "learned_url"):
+        if isinstance(url := row[key], str):
+            row[key] = redact_url(url)
+    return row
+
+
+def _plain_words(f: Filters) -> Filters:
+    """Search text as plain words: a NUL cannot travel in SQL text, and blank text filters nothing."""
+    words = (f.search or "").replace("\x00", " ").split()
+    return replace(f, search=" ".join(words) or None)
 
 
 def _search_ids(conn: sa.Connection, text: str) -> Any:
@@ -138,11 +155,12 @@ def events(engine: Engine, f: Filters) -> list[dict[str, object]]:
         )
         .order_by(EVENTS.c.detected_at.desc(), EVENTS.c.id.desc())
     )
+    f = _plain_words(f)
     with engine.connect() as conn:
         if f.search:  # match events whose reports mention the text
             reports = sa.select(ITEMS.c.event_id).where(_search_ids(conn, f.search))
             query = query.where(EVENTS.c.id.in_(reports))
-            f = Filters(**{**f.__dict__, "search": None})
+            f = replace(f, search=None)
         query = _filtered(query, f, EVENTS.c.detected_at, conn, EVENTS.c.event_type, EVENTS.c.actor)
         return [_plain(row) for row in conn.execute(query)]
 
@@ -171,14 +189,24 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
         .order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc())
     )
     with engine.connect() as conn:
-        query = _filtered(query, f, ITEMS.c.first_seen_at, conn, ITEMS.c.event_type, ITEMS.c.actor)
+        query = _filtered(
+            query, _plain_words(f), ITEMS.c.first_seen_at, conn, ITEMS.c.event_type, ITEMS.c.actor
+        )
         return [_plain(row) for row in conn.execute(query)]
+
+
+def _utc_day(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str]:
+    """`YYYY-MM-DD` of a time column, in UTC like every other time the monitor shows."""
+    if dialect == "postgresql":
+        # A timestamptz cast to text is in the session's time zone, which need not be UTC.
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
+    return sa.func.substr(sa.cast(column, sa.String), 1, 10)  # SQLite stores UTC text
 
 
 def stats(engine: Engine) -> dict[str, list[dict[str, object]]]:
     """Counts per feed, event type, actor and day."""
-    day = sa.func.substr(sa.cast(EVENTS.c.detected_at, sa.String), 1, 10)
-    item_day = sa.func.substr(sa.cast(ITEMS.c.first_seen_at, sa.String), 1, 10)
+    day = _utc_day(EVENTS.c.detected_at, engine.dialect.name)
+    item_day = _utc_day(ITEMS.c.first_seen_at, engine.dialect.name)
     queries = {
         "feeds": sa.select(
             FEEDS.c.name.label("feed"),

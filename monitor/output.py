@@ -40,18 +40,25 @@ def as_table(rows: Sequence[dict[str, object]], columns: Sequence[str], width: i
     if not rows:
         return "(no rows)"
     cells = [[_cell(row.get(c)).replace("\n", " ") for c in columns] for row in rows]
-    sizes = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    fixed = sum(sizes[:-1]) + 2 * (len(columns) - 1)
-    sizes[-1] = max(10, min(sizes[-1], width - fixed))
+    sizes = _fit([max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)], width)
 
     def line(values: Sequence[str]) -> str:
-        parts = [
-            v[: sizes[i]].ljust(sizes[i]) if i < len(values) - 1 else _clip(v, sizes[i])
-            for i, v in enumerate(values)
-        ]
+        parts = [_clip(v, sizes[i]).ljust(sizes[i]) for i, v in enumerate(values)]
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(columns), line(["-" * s for s in sizes]), *(line(r) for r in cells)])
+
+
+def _fit(sizes: list[int], width: int, last_min: int = 10, floor: int = 4) -> list[int]:
+    """Column sizes whose row fits `width`: the widest leading columns give way until the last one has
+    at least `last_min` (or what it needs); the last one takes the rest."""
+    sizes = list(sizes)
+    room = width - 2 * (len(sizes) - 1)
+    lead = range(len(sizes) - 1)
+    while sum(sizes[:-1]) + min(sizes[-1], last_min) > room and any(sizes[i] > floor for i in lead):
+        sizes[max(lead, key=lambda i: sizes[i])] -= 1
+    sizes[-1] = max(1, min(sizes[-1], room - sum(sizes[:-1])))
+    return sizes
 
 
 def _clip(text: str, size: int) -> str:

@@ -211,6 +211,12 @@ def _item_row(
     }
 
 
+def _restates_event(decision: Decision, row: dict[str, object]) -> bool:
+    """A restatement may report an event already in the database (the baseline grew from it): such an item
+    is attached to that event as another source."""
+    return decision.reason == "restatement" and not row["backlog"] and decision.event_type is not None
+
+
 def save_items(
     engine: Engine,
     feed_id: int,
@@ -228,17 +234,20 @@ def save_items(
         for item, decision, backlog in batch
     ]
     with engine.begin() as conn:
-        quiet = [row for _, _, row in rows if not row["alert"]]
+        quiet = [row for _, d, row in rows if not row["alert"] and not _restates_event(d, row)]
         if quiet:
             conn.execute(sa.insert(ITEMS), quiet)  # executemany: the cold cycle's hot path
         for item, decision, row in rows:
-            if not row["alert"]:
+            if not row["alert"] and not _restates_event(decision, row):
                 continue
             item_id = conn.execute(sa.insert(ITEMS).values(**row).returning(ITEMS.c.id)).scalar_one()
             existing = cluster.find_event(conn, decision, item, now)
             if existing is not None:
+                # Another outlet's report of a known development: a source, not a new alert.
                 conn.execute(sa.update(ITEMS).where(ITEMS.c.id == item_id).values(event_id=existing))
                 attached += 1
+                continue
+            if not row["alert"]:
                 continue
             event_id = cluster.create_event(conn, decision, item, item_id, now)
             on_event(conn, event_id, decision)
