@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from monitor.classify import rules as R
@@ -17,14 +17,47 @@ from monitor.classify.text import normalise, sentences
 from monitor.domain import Decision, Evidence, Modality, Reason
 
 _WORD = re.compile(r"[\w'-]+")
+# The first `count` words when more follow: possessive, so a word is never split to make up the count.
+_FIRST_WORDS = {
+    count: re.compile(rf"(?:[^\w'-]*+[\w'-]++){{{count}}}(?=[^\w'-]*+[\w'-])") for count in (8, 10, 12)
+}
 _COORDINATION = re.compile(r"\s*(?:,|,?\s*and|&|as\s+well\s+as)\s*(?:the\s+)?", re.IGNORECASE)
 _RELATIVE = re.compile(r"(?:'s\b|\s*,\s*(?:which|who)\b)", re.IGNORECASE)
 _BY = re.compile(r"\bby\s+(?:the\s+)?$", re.IGNORECASE)
+# Rules share keys: test each distinct key once per sentence, then pick the rules holding one.
+_KEYS = tuple(sorted({key for rule in R.RULES for key in rule.keys}))
+# Case-sensitive twins of the trigger patterns, run on lower-cased ASCII text (where they match
+# the same spans): `re` only takes its fast literal-character paths when matching case-sensitively.
+_FOLDED = {rule.id: R.case_sensitive_twin(rule.pattern) for rule in R.RULES}
 
 
 @dataclass(frozen=True, slots=True)
+class _Cue:
+    """A case-blind cue pattern and its fast twin for lower-cased ASCII text."""
+
+    pattern: re.Pattern[str]
+    twin: re.Pattern[str]
+
+    @classmethod
+    def of(cls, pattern: re.Pattern[str]) -> _Cue:
+        return cls(pattern, R.case_sensitive_twin(pattern))
+
+
+_PSEUDO_NEGATION, _REPORTED, _NEGATION, _NEGATION_AFTER = map(
+    _Cue.of, (R.PSEUDO_NEGATION, R.REPORTED, R.NEGATION, R.NEGATION_AFTER)
+)
+_APPEAL, _PLANNED_AFTER, _PAST, _DATED, _ONGOING = map(
+    _Cue.of, (R.APPEAL, R.PLANNED_AFTER, R.PAST, R.DATED, R.ONGOING)
+)
+
+
+@dataclass(slots=True)
 class Candidate:
-    """One trigger match in one sentence, with its roles and cues."""
+    """One trigger match in one sentence, with its roles and cues.
+
+    `_evaluate` fills a fresh one in place (copying a frozen one per step was the hot spot);
+    afterwards it is treated as read-only and changed only through `dataclasses.replace`.
+    """
 
     rule: R.Rule
     index: int  # sentence number; 0 is the title
@@ -93,10 +126,12 @@ def _no_event(found: Sequence[Candidate]) -> Decision:
 
 
 def _candidates(index: int, text: str, published: datetime.date | None) -> list[Candidate]:
-    lowered = " " + text.lower()
-    plausible = [rule for rule in R.RULES if any(key in lowered for key in rule.keys)]
+    folded = text.lower()
+    lowered = " " + folded
+    present = {key for key in _KEYS if key in lowered}
+    plausible = [rule for rule in R.RULES if not present.isdisjoint(rule.keys)]
     matches = [
-        (rule, match.start(), match.end()) for rule in plausible for match in rule.pattern.finditer(text)
+        (rule, match.start(), match.end()) for rule in plausible for match in _triggers(rule, text, folded)
     ]
     if not matches:
         return []
@@ -112,16 +147,51 @@ def _candidates(index: int, text: str, published: datetime.date | None) -> list[
     ]
 
 
+def _triggers(rule: R.Rule, text: str, folded: str) -> Iterator[re.Match[str]]:
+    """The rule's matches; only their spans are used, so on ASCII text the lower-cased copy serves."""
+    if text.isascii():
+        return _FOLDED[rule.id].finditer(folded)
+    return rule.pattern.finditer(text)
+
+
+def _cue_matches(cue: _Cue, text: str) -> Iterator[re.Match[str]]:
+    """A cue pattern's matches, via its fast twin on ASCII text: slice `text` by their spans for
+    the words as written (the twin's `group()` is lower-cased)."""
+    if text.isascii():
+        return cue.twin.finditer(text.lower())
+    return cue.pattern.finditer(text)
+
+
+def _cue(cue: _Cue, text: str) -> str | None:
+    """The first match of a cue pattern, as written in `text`."""
+    match = next(_cue_matches(cue, text), None)
+    return text[match.start() : match.end()] if match else None
+
+
+def _blank_pseudo_negations(text: str) -> str:
+    """`PSEUDO_NEGATION.sub(" ", text)`, by the fast twin's spans."""
+    pieces, last = [], 0
+    for match in _cue_matches(_PSEUDO_NEGATION, text):
+        pieces += [text[last : match.start()], " "]
+        last = match.end()
+    return "".join(pieces) + text[last:]
+
+
 def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime.date | None) -> Candidate:
-    clause = _clause_start(candidate.sentence, candidate.start)
-    candidate = _with_actor(candidate, mentions)
+    """Fill in roles, modality and history; the clause bounds are found once and shared."""
+    text = candidate.sentence
+    clause = _clause_start(text, candidate.start)
+    _set_actor(candidate, mentions)
     if candidate.reject:
         return candidate
-    candidate = _with_history(_with_modality(candidate, clause), clause, published)
-    target = _target(candidate, mentions, clause) if not candidate.reject else "ok"
+    clause_end = _clause_end(text, candidate.end)
+    after = _first_words(text[candidate.end : clause_end], 8)
+    _set_modality(candidate, clause, after)
+    _set_history(candidate, text[clause : candidate.end] + after, published)
+    target = _target(candidate, mentions, clause, clause_end) if not candidate.reject else "ok"
     if target != "ok":
-        cues = ("target:none",) if target == "not_relevant" else ()
-        return replace(candidate, reject=target, cues=(*candidate.cues, *cues))  # type: ignore[arg-type]
+        candidate.reject = target  # type: ignore[assignment]
+        candidate.cues += ("target:none",) if target == "not_relevant" else ()
     return candidate
 
 
@@ -142,35 +212,40 @@ def _words(text: str) -> int:
 
 
 def _last_words(text: str, count: int) -> str:
-    found = list(_WORD.finditer(text))
-    return text[found[-count].start() :] if len(found) > count else text
+    # Words read the same backwards, so the last words are the first words of the reversed text.
+    match = _FIRST_WORDS[count].match(text[::-1])
+    return text[len(text) - match.end() :] if match else text
 
 
 def _first_words(text: str, count: int) -> str:
-    found = list(_WORD.finditer(text))
-    return text[: found[count - 1].end()] if len(found) > count else text
+    match = _FIRST_WORDS[count].match(text)
+    return text[: match.end()] if match else text
 
 
-def _with_actor(candidate: Candidate, mentions: list[Mention]) -> Candidate:
+def _set_actor(candidate: Candidate, mentions: list[Mention]) -> None:
     """The actor is the subject left of the trigger, or "by X" after a passive one."""
     text, start, end = candidate.sentence, candidate.start, candidate.end
     for mention in mentions:
         if mention.start < end or mention.kind not in ACTOR_KINDS or _words(text[end : mention.start]) > 5:
             continue
         if _BY.search(text[end : mention.start]):
-            return replace(candidate, actors=(mention,), actor_from="by")
+            candidate.actors, candidate.actor_from = (mention,), "by"
+            return
     for position in range(len(mentions) - 1, -1, -1):
         mention = mentions[position]
         if mention.end > start:
             continue
         if mention.kind in ACTOR_KINDS and _may_be_subject(text, mention, start):
-            return replace(candidate, actors=_coordinated(mentions, position, text), actor_from="subject")
+            candidate.actors = _coordinated(mentions, position, text)
+            candidate.actor_from = "subject"
+            return
         if mention.kind in REVERSED_KINDS and _is_subject(candidate, mention):
-            return replace(candidate, actors=(mention,), reject="taliban_actor")
+            candidate.actors, candidate.reject = (mention,), "taliban_actor"
+            return
     for mention in mentions:
         if mention.kind in ACTOR_KINDS and not R.PREPOSITION_BEFORE.search(text[: mention.start]):
-            return replace(candidate, actors=(mention,), actor_from="sentence")
-    return candidate
+            candidate.actors, candidate.actor_from = (mention,), "sentence"
+            return
 
 
 def _may_be_subject(text: str, mention: Mention, trigger_start: int) -> bool:
@@ -208,7 +283,7 @@ def _coordinated(mentions: list[Mention], position: int, text: str) -> tuple[Men
     return tuple(reversed(actors))  # in the order the text names them
 
 
-def _target(candidate: Candidate, mentions: list[Mention], clause: int) -> Reason | str:
+def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_end: int) -> Reason | str:
     """ "ok" when the act is aimed at the Taliban or Afghanistan; else why not."""
     text, end = candidate.sentence, candidate.end
     subject_end = max((m.end for m in candidate.actors if m.end <= candidate.start), default=clause)
@@ -217,7 +292,7 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int) -> Reaso
     left = clause if candidate.rule.nominal else max(subject_end, clause)
     if any(m.kind in TARGET_KINDS and left <= m.start and m.end <= end for m in mentions):
         return "ok"
-    limit = min(_clause_end(text, end), end + len(_first_words(text[end:], 12)))
+    limit = min(clause_end, end + len(_first_words(text[end:], 12)))
     for mention in mentions:
         if mention.start < end or mention.kind == "region" or (mention.code and mention.code in own):
             continue
@@ -233,33 +308,41 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int) -> Reaso
     return "not_relevant"
 
 
-def _with_modality(candidate: Candidate, clause: int) -> Candidate:
+def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
+    """`after`: the first words of the clause after the trigger."""
     text = candidate.sentence
-    before = R.PSEUDO_NEGATION.sub(" ", _last_words(text[clause : candidate.start], 10))
-    after = _first_words(text[candidate.end : _clause_end(text, candidate.end)], 8)
-    cues: list[str] = []
-    reported = R.REPORTED.search(before) or (
-        candidate.actors and R.INTERESTED_SOURCE.search(text[: candidate.start])
-    )
-    if reported:
-        cues.append(f"reported:{reported.group().strip()}")
-    negation = R.NEGATION.search(before) or R.NEGATION_AFTER.search(after)
+    before = _blank_pseudo_negations(_last_words(text[clause : candidate.start], 10))
+    reported = _cue(_REPORTED, before) or (candidate.actors and _interested_source(text[: candidate.start]))
+    candidate.cues = (f"reported:{reported.strip()}",) if reported else ()
+    negation = _cue(_NEGATION, before) or _cue(_NEGATION_AFTER, after)
     if negation:
-        return replace(candidate, modality="negated", cues=(*cues, f"negation:{negation.group()}"))
-    appeal = R.APPEAL.search(before)
+        candidate.modality = "negated"
+        candidate.cues += (f"negation:{negation}",)
+        return
+    appeal = _cue(_APPEAL, before)
     if appeal:
-        return replace(candidate, reject="not_relevant", cues=(*cues, f"appeal:{appeal.group()}"))
+        candidate.reject = "not_relevant"
+        candidate.cues += (f"appeal:{appeal}",)
+        return
     planned = _planned_cue(candidate, before, after)
     if planned:
-        return replace(candidate, modality="planned", cues=(*cues, f"planned:{planned}"))
-    return replace(candidate, cues=tuple(cues))
+        candidate.modality = "planned"
+        candidate.cues += (f"planned:{planned}",)
+
+
+def _interested_source(text: str) -> str | None:
+    match = R.INTERESTED_SOURCE.search(text)
+    return match.group() if match else None
 
 
 def _planned_cue(candidate: Candidate, before: str, after: str) -> str | None:
     text = candidate.sentence
-    match = R.PLANNED.search(before) or R.PLANNED_AFTER.search(after)
+    match = R.PLANNED.search(before)  # case matters to it ("May" the month)
     if match:
         return match.group()
+    planned_after = _cue(_PLANNED_AFTER, after)
+    if planned_after:
+        return planned_after
     if text.endswith("?") or R.QUESTION_START.match(text):
         return "question"
     headline = candidate.index == 0 and candidate.actor_from == "subject"
@@ -268,15 +351,16 @@ def _planned_cue(candidate: Candidate, before: str, after: str) -> str | None:
     return None
 
 
-def _with_history(candidate: Candidate, clause: int, published: datetime.date | None) -> Candidate:
-    text = candidate.sentence
-    window = text[clause : candidate.end] + _first_words(
-        text[candidate.end : _clause_end(text, candidate.end)], 8
-    )
-    past = [match.group() for match in R.PAST.finditer(window)]
-    past += [match.group() for match in R.DATED.finditer(window) if _is_past(match, published)]
-    ongoing = [match.group() for match in R.ONGOING.finditer(window)]
-    return replace(candidate, past=tuple(past), ongoing=tuple(ongoing))
+def _set_history(candidate: Candidate, window: str, published: datetime.date | None) -> None:
+    """`window`: the clause up to the trigger and the first words after it."""
+    past = [window[match.start() : match.end()] for match in _cue_matches(_PAST, window)]
+    past += [
+        window[match.start() : match.end()]
+        for match in _cue_matches(_DATED, window)
+        if _is_past(match, published)  # reads the month case-blind
+    ]
+    candidate.past = tuple(past)
+    candidate.ongoing = tuple(window[match.start() : match.end()] for match in _cue_matches(_ONGOING, window))
 
 
 def _is_past(match: re.Match[str], published: datetime.date | None) -> bool:

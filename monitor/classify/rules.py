@@ -20,6 +20,20 @@ def gap(words: int) -> str:
     return rf"(?:\W+[\w'-]+){{0,{words}}}?\W+"
 
 
+_ESCAPE = re.compile(r"\\.")
+
+
+def case_sensitive_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """`pattern` without IGNORECASE, to run on lower-cased ASCII text, where it finds the same spans.
+
+    A source with an upper-case literal would miss there, so it keeps its own pattern instead.
+    """
+    source = _ESCAPE.sub("", pattern.pattern)
+    if any(char.isupper() for char in source) or "-i" in source or pattern.flags & re.LOCALE:
+        return pattern
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
