@@ -23,6 +23,7 @@ Reason = Literal[
     "historical",
     "backlog",
     "duplicate",
+    "speculative",
 ]
 EVENT_TYPES: tuple[EventType, ...] = (
     "recognition",

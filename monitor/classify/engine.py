@@ -111,7 +111,7 @@ def _on_topic(title: str, summary: str) -> bool:
 
 def _no_event(found: Sequence[Candidate]) -> Decision:
     """Nothing valid: say why, citing the rejected trigger nearest the title."""
-    for reason in ("taliban_actor", "other_target", "not_relevant"):
+    for reason in ("taliban_actor", "other_target", "speculative", "not_relevant"):
         rejected = [candidate for candidate in found if candidate.reject == reason]
         if rejected:
             first = min(rejected, key=lambda candidate: candidate.sort_key)
@@ -325,6 +325,12 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
         candidate.cues += (f"appeal:{appeal}",)
         return
     planned = _planned_cue(candidate, before, after)
+    if planned == "question":
+        # "Will X recognise the Taliban?" is speculation, not a step by X; a question that also carries an
+        # intent cue ("Is X about to...", "weighing") is caught as planned above.
+        candidate.reject = "speculative"
+        candidate.cues += ("question",)
+        return
     if planned:
         candidate.modality = "planned"
         candidate.cues += (f"planned:{planned}",)
@@ -337,13 +343,16 @@ def _interested_source(text: str) -> str | None:
 
 def _planned_cue(candidate: Candidate, before: str, after: str) -> str | None:
     text = candidate.sentence
+    question = text.endswith("?") or R.QUESTION_START.match(text)
+    if question:  # the question's auxiliary ("Will X recognise...?") is no intent cue
+        before = R.QUESTION_START.sub("", before.lstrip(), count=1)
     match = R.PLANNED.search(before)  # case matters to it ("May" the month)
     if match:
         return match.group()
     planned_after = _cue(_PLANNED_AFTER, after)
     if planned_after:
         return planned_after
-    if text.endswith("?") or R.QUESTION_START.match(text):
+    if question:
         return "question"
     headline = candidate.index == 0 and candidate.actor_from == "subject"
     if headline and R.HEADLINE_FUTURE.match(text[candidate.actors[-1].end : candidate.start]):

@@ -354,7 +354,7 @@ PLANNED = re.compile(
     r"|ready|willing|open\s+to|poised|set\s+to|expected|likely|consider\w*|weigh\w*|mull\w*|stud(?:y|ies|ying)"
     r"|examin\w*|review\w*|explor\w*|discuss\w*|debat\w*|propos\w*|threat\w*|warn\w*|mov(?:es|ing)\s+to"
     r"|promis\w*|pledg\w*|vow\w*|offer\w*\s+to|bid\s+to|soon|if|unless|provided|negotiat\w*|envisag\w*"
-    r"|contemplat\w*|look\w*\s+into|eye(?:s|ing)?|mooted|draft\w*|in\s+talks)\b)"
+    r"|contemplat\w*|look\w*\s+into|eye(?:s|ing)?|mooted|draft\w*|in\s+talks|about\s+to|on\s+the\s+verge\s+of)\b)"
     r"|(?<!in\s)(?<!In\s)(?<!since\s)(?<!last\s)(?<!early\s)(?<!late\s)(?<!mid-)(?<!by\s)(?<!of\s)\b[Mm]ay\b"
 )
 PLANNED_AFTER = re.compile(
