@@ -126,15 +126,24 @@ def setup_logging(ctx: click.Context, config: Any) -> None:
 @click.pass_context
 @handle_errors
 def check_config(ctx: click.Context) -> None:
-    """Validate the config file and print a summary."""
-    click.echo(load(ctx).summary())
+    """Validate the config file (and the baseline it names) and print a summary."""
+    from monitor.classify import load_baseline
+
+    config = load(ctx)
+    facts = len(load_baseline(config.baseline).facts)
+    click.echo(f"{config.summary()}\nbaseline facts: {facts}")
 
 
 @main.command()
-@click.option("--health-port", type=int, default=None, help="Serve /healthz and /metrics on this port.")
+@click.option(
+    "--health-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve /healthz and /metrics on this port.",
+)
 @click.option(
     "--stop-timeout",
-    type=float,
+    type=click.FloatRange(0, 600),
     default=10.0,
     show_default=True,
     help="Seconds to let in-flight polls finish on SIGTERM before cancelling them.",
@@ -162,7 +171,7 @@ def run(ctx: click.Context, health_port: int | None, stop_timeout: float) -> Non
 @click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Only this feed (repeatable).")
 @click.option(
     "--drain-timeout",
-    type=float,
+    type=click.FloatRange(0, 86400),
     default=None,
     help="Seconds to spend delivering alerts before exiting (default: delivery.drain_timeout).",
 )
@@ -405,7 +414,7 @@ def stats(ctx: click.Context, fmt: str) -> None:
 @main.command()
 @click.option(
     "--days",
-    type=int,
+    type=click.IntRange(1, 36500),
     default=None,
     help="Prune items first seen more than this many days ago (default: retention.items_days).",
 )

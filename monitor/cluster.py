@@ -80,7 +80,7 @@ def create_event(conn: Connection, decision: Decision, item: FeedItem, item_id: 
         "modality": decision.modality,
         "confidence": decision.confidence,
         "headline": item.title[:1000],
-        "link": item.link,
+        "link": item.link[:2000] if item.link else None,
         "evidence": (evidence.sentence if evidence else item.title)[:4000],
         "rule": evidence.rule if evidence else "",
         "first_item_id": item_id,

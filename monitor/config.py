@@ -179,8 +179,9 @@ def _check_whsec(secret: str) -> None:
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
-Name = Annotated[str, AfterValidator(_check_name)]
-HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+# Lengths match the database columns (feeds.name, feeds.url).
+Name = Annotated[str, Field(max_length=200), AfterValidator(_check_name)]
+HttpUrl = Annotated[str, Field(max_length=2000), AfterValidator(_check_http_url)]
 SecretHttpUrl = Annotated[SecretStr, AfterValidator(_check_secret_url)]
 ActorCode = Annotated[str, BeforeValidator(_upper), AfterValidator(_check_actor)]
 WebhookKind = Literal["slack", "discord", "teams", "generic", "mattermost", "ntfy", "googlechat"]
@@ -307,7 +308,7 @@ class Config(_Model):
     @field_validator("database")
     @classmethod
     def _check_database(cls, url: str) -> str:
-        _parse_database_url(url)
+        _check_backend(url)
         return url
 
     @field_validator("feeds", "webhooks")
@@ -437,6 +438,12 @@ def _parse_database_url(url: str) -> URL:
     except (ArgumentError, ValueError):
         # SQLAlchemy's own message repeats the URL, password included.
         raise ValueError("not a database URL (e.g. sqlite:///storage/monitor.db)") from None
+
+
+def _check_backend(url: str) -> None:
+    backend = _parse_database_url(url).get_backend_name()
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
 
 
 def redact_database_url(url: str) -> str:
@@ -664,7 +671,7 @@ def _resolve_paths(config: Config, env: Mapping[str, str]) -> Config:
     override = env.get(DATABASE_ENV)
     if override:
         try:
-            _parse_database_url(override)
+            _check_backend(override)
         except ValueError as exc:
             raise ConfigError(str(config.path), DATABASE_ENV, str(exc)) from None
         database = _absolute_sqlite(override, Path.cwd())

@@ -92,12 +92,12 @@ def create_engine(url: str) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrate(engine: Engine) -> int:
@@ -121,7 +121,7 @@ def open_database(url: str) -> Engine:
     try:
         engine = create_engine(url)
         migrate(engine)
-    except (sa.exc.SQLAlchemyError, OSError) as error:
+    except (sa.exc.SQLAlchemyError, OSError, ImportError) as error:
         shown = sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise StoreError(f"database {shown}: {reason}") from None

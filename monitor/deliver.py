@@ -10,6 +10,7 @@ they go out as one digest instead of a storm.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import time
@@ -57,7 +58,7 @@ class Sender:
     client: httpx.AsyncClient
     db: DbThread
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    on_outcome: Callable[[str, str], None] = lambda webhook, outcome: None  # metrics hook
+    on_outcome: Callable[[str, str, int], None] = lambda webhook, outcome, count: None  # metrics hook
     _next_allowed: dict[str, float] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -69,7 +70,7 @@ class Sender:
         now = self.clock()
         expired = await self.db(outbox.expire, self.engine, now, self.settings.max_age)
         counts = DrainCounts(dead=expired)
-        rows = await self.db(outbox.due, self.engine, now)
+        rows = await self.db(outbox.due, self.engine, now, list(self.hooks))
         by_target: dict[str, list[outbox.Due]] = defaultdict(list)
         for row in rows:
             by_target[row.webhook].append(row)
@@ -87,21 +88,21 @@ class Sender:
             except Exception:  # the sender must outlive a database hiccup; the rows stay
                 log.exception("outbox drain failed")
             wait = idle
-            next_at = await self.db(outbox.next_due_at, self.engine)
+            next_at = await self.db(outbox.next_due_at, self.engine, list(self.hooks))
             if next_at is not None:
                 wait = min(idle, max(0.05, (next_at - self.clock()).total_seconds()))
             await _wait_any(self._wake, stop, wait)
 
     async def _serve(self, name: str, rows: list[outbox.Due]) -> DrainCounts:
         counts = DrainCounts()
-        hook = self.hooks.get(name)
-        if hook is None:  # removed from the config: its rows wait, visible in `monitor deliveries`
-            return counts
+        hook = self.hooks[name]  # due() returns rows of configured, enabled webhooks only
         for group in self._groups(rows):
             await self._pace(name)
             outcome = await self._attempt(hook, group)
+            if outcome == "taken":
+                break  # another sender holds these rows; it keeps this target's order
             setattr(counts, outcome, getattr(counts, outcome) + len(group))
-            self.on_outcome(name, outcome)
+            self.on_outcome(name, outcome, len(group))
             if outcome != "sent" and outcome != "dead":
                 break  # keep order: nothing later overtakes a failed delivery
         return counts
@@ -125,19 +126,21 @@ class Sender:
         return alerts[0] if len(alerts) == 1 else Digest(tuple(alerts))
 
     async def _attempt(self, hook: WebhookConfig, group: list[outbox.Due]) -> str:
-        """Send one message for `group`; record the outcome; return sent | retried | dead | broken."""
+        """Send one message for `group`; record the outcome; return sent | retried | dead | broken, or taken
+        when another sender leased the rows first."""
         ids = [r.id for r in group]
         now = self.clock()
         secret = hook.secret.get_secret_value() if hook.secret is not None else None
         rendered = render(
             hook.kind,
             await self._message(group),
-            msg_id=group[0].msg_id,
+            msg_id=message_id(group),
             timestamp=int(now.timestamp()),
             secret=secret,
         )
         lease_until = now + timedelta(seconds=self.settings.timeout + 30)
-        await self.db(outbox.lease, self.engine, ids, lease_until)
+        if not await self.db(outbox.lease, self.engine, ids, now, lease_until):
+            return "taken"
         try:
             status = await self._post(hook, rendered)
         except DeliveryRetryable as error:
@@ -227,6 +230,15 @@ class Sender:
             },
         )
         return "retried" if next_at else "dead"
+
+
+def message_id(group: Sequence[outbox.Due]) -> str:
+    """The webhook-id: the delivery's own for one alert; for a digest, one derived from exactly its members,
+    so a receiver de-duplicating by id never drops a digest that carries new alerts."""
+    if len(group) == 1:
+        return group[0].msg_id
+    members = ",".join(str(r.id) for r in group)
+    return "msg_digest_" + hashlib.sha256(members.encode()).hexdigest()[:32]
 
 
 def backoff_delay(schedule: Sequence[float], attempts: int, rng: random.Random | None = None) -> float:

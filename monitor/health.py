@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from monitor.errors import ConfigError
+
 log = logging.getLogger("monitor.health")
 READ_LIMIT = 8192
 
@@ -81,6 +83,10 @@ async def serve(daemon: Probed, host: str, port: int | None) -> asyncio.Abstract
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, host, port)
+    try:
+        server = await asyncio.start_server(handle, host, port)
+    except OSError as error:
+        reason = f"cannot listen on {host}:{port}: {error.strerror or error}"
+        raise ConfigError(str(daemon.rt.config.path), "health.port", reason) from None
     log.info("health endpoint listening", extra={"host": host, "port": port})
     return server

@@ -54,8 +54,8 @@ class Metrics:
         for event_type in event_types:
             self.events.labels(event_type=event_type or "unknown").inc()
 
-    def delivered(self, webhook: str, outcome: str) -> None:
-        self.deliveries.labels(outcome=outcome).inc()
+    def delivered(self, webhook: str, outcome: str, count: int = 1) -> None:
+        self.deliveries.labels(outcome=outcome).inc(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -11,7 +11,7 @@ same `msg_id` (the generic target's webhook-id).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -94,16 +94,27 @@ def record_notice(
     return int(notice_id)
 
 
-def due(engine: Engine, now: datetime, limit: int = 500) -> list[Due]:
-    """Pending deliveries whose next attempt is due, to targets that are not broken, oldest first."""
+def _sendable(webhooks: Collection[str]) -> sa.ColumnElement[bool]:
+    """Pending rows of configured, enabled webhooks that are not broken."""
+    return sa.and_(
+        DELIVERIES.c.status == "pending", DELIVERIES.c.webhook.in_(webhooks), WEBHOOKS.c.broken.is_(False)
+    )
+
+
+def due(engine: Engine, now: datetime, webhooks: Collection[str], limit: int = 500) -> list[Due]:
+    """Deliveries whose next attempt is due, oldest first. A row waits while an earlier row of its webhook
+    waits for a retry, so a later alert never overtakes an earlier one."""
+    earlier = DELIVERIES.alias("earlier")
+    blocked = sa.exists().where(
+        earlier.c.webhook == DELIVERIES.c.webhook,
+        earlier.c.status == "pending",
+        earlier.c.id < DELIVERIES.c.id,
+        earlier.c.next_attempt_at > now,
+    )
     query = (
         sa.select(DELIVERIES)
         .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
-        .where(
-            DELIVERIES.c.status == "pending",
-            DELIVERIES.c.next_attempt_at <= now,
-            WEBHOOKS.c.broken.is_(False),
-        )
+        .where(_sendable(webhooks), DELIVERIES.c.next_attempt_at <= now, ~blocked)
         .order_by(DELIVERIES.c.id)
         .limit(limit)
     )
@@ -114,25 +125,34 @@ def due(engine: Engine, now: datetime, limit: int = 500) -> list[Due]:
         ]
 
 
-def next_due_at(engine: Engine) -> datetime | None:
+def next_due_at(engine: Engine, webhooks: Collection[str]) -> datetime | None:
     query = (
         sa.select(sa.func.min(DELIVERIES.c.next_attempt_at))
         .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
-        .where(DELIVERIES.c.status == "pending", WEBHOOKS.c.broken.is_(False))
+        .where(_sendable(webhooks))
     )
     with engine.connect() as conn:
         value = conn.execute(query).scalar()
     return models.UTCDateTime().process_result_value(value, engine.dialect) if value else None
 
 
-def lease(engine: Engine, ids: Sequence[int], until: datetime) -> None:
-    """Count an attempt and hold the rows until `until`, committed before the request goes out."""
+def lease(engine: Engine, ids: Sequence[int], now: datetime, until: datetime) -> bool:
+    """Count an attempt and hold the rows until `until`, committed before the request goes out.
+    A compare-and-set: False (and nothing held) when another sender took any of the rows first."""
     with engine.begin() as conn:
-        conn.execute(
+        result = conn.execute(
             sa.update(DELIVERIES)
-            .where(DELIVERIES.c.id.in_(ids))
+            .where(
+                DELIVERIES.c.id.in_(ids),
+                DELIVERIES.c.status == "pending",
+                DELIVERIES.c.next_attempt_at <= now,
+            )
             .values(attempts=DELIVERIES.c.attempts + 1, next_attempt_at=until)
         )
+        if result.rowcount != len(ids):
+            conn.rollback()
+            return False
+    return True
 
 
 def mark_sent(engine: Engine, ids: Sequence[int], webhook: str, status: int | None, now: datetime) -> None:
@@ -191,7 +211,12 @@ def expire(engine: Engine, now: datetime, max_age: float) -> int:
     with engine.begin() as conn:
         result = conn.execute(
             sa.update(DELIVERIES)
-            .where(DELIVERIES.c.status == "pending", DELIVERIES.c.created_at < cutoff)
+            .where(
+                DELIVERIES.c.status == "pending",
+                DELIVERIES.c.created_at < cutoff,
+                # A broken target keeps its rows until its URL is fixed or it is retried.
+                DELIVERIES.c.webhook.not_in(sa.select(WEBHOOKS.c.name).where(WEBHOOKS.c.broken.is_(True))),
+            )
             .values(
                 status="dead",
                 last_error=sa.func.coalesce(DELIVERIES.c.last_error, "") + " [expired]",
@@ -202,14 +227,21 @@ def expire(engine: Engine, now: datetime, max_age: float) -> int:
 
 
 def requeue(engine: Engine, now: datetime, delivery_id: int | None = None) -> int:
-    """Requeue one unsent delivery, or (without an id) every dead one: due now, with a fresh age."""
+    """Requeue one unsent delivery, or (without an id) every dead one: due now, with a fresh age.
+    Asking to retry also clears a `broken` mark on their webhooks (a transient 404 or 410 is not final)."""
     if delivery_id is None:
         where = DELIVERIES.c.status == "dead"
     else:
         where = sa.and_(DELIVERIES.c.id == delivery_id, DELIVERIES.c.status != "sent")
     with engine.begin() as conn:
+        hooks = list(conn.execute(sa.select(DELIVERIES.c.webhook).where(where).distinct()).scalars())
         result = conn.execute(
             sa.update(DELIVERIES).where(where).values(status="pending", next_attempt_at=now, created_at=now)
+        )
+        conn.execute(
+            sa.update(WEBHOOKS)
+            .where(WEBHOOKS.c.name.in_(hooks))
+            .values(broken=False, broken_reason=None, broken_at=None)
         )
     return int(result.rowcount)
 

@@ -109,8 +109,8 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
         return await _record_failure(ctx, feed, state, error, now)
     ingested = await ctx.db(ingest, ctx, state, parsed, now)
     validators = {
-        "etag": result.etag,
-        "last_modified": result.last_modified,
+        "etag": _fits(result.etag, 500),
+        "last_modified": _fits(result.last_modified, 100),
         "body_hash": body_hash,
         "problem": parsed.problem,
         "title": (parsed.title or "")[:500] or None,
@@ -157,6 +157,11 @@ def ingest(ctx: Context, state: store.FeedState, parsed: ParsedFeed, now: dateti
 
     saved = store.save_items(ctx.engine, state.id, batch, lkeys, now, on_event)
     return Ingested(saved.stored, saved.events)
+
+
+def _fits(value: str | None, limit: int) -> str | None:
+    """A validator too long for its column is dropped: the body hash still saves the parse."""
+    return value if value is not None and len(value) <= limit else None
 
 
 def decide(baseline: Baseline, item: FeedItem) -> Decision:
@@ -222,9 +227,9 @@ async def _record_failure(
 ) -> PollOutcome:
     status = error.status if isinstance(error, FetchStatusError) else None
     gone = isinstance(error, FeedGone)
-    if isinstance(error, FetchRateLimited):
+    if isinstance(error, FetchRateLimited) and error.retry_after is not None:
         # Not a breakage: come back when the server says, and not sooner than usual.
-        wait = max(error.retry_after or 0.0, feed.interval)
+        wait = max(error.retry_after, feed.interval)
         next_at: datetime | None = now + timedelta(seconds=wait)
         await ctx.db(
             store.record_poll,

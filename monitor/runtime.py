@@ -25,6 +25,7 @@ from monitor.config import Config, FeedConfig
 from monitor.db import open_database
 from monitor.deliver import DrainCounts, Sender
 from monitor.domain import EventType
+from monitor.errors import StoreError
 from monitor.fetch import FetchSettings, HostLimiter, build_client
 from monitor.metrics import Metrics
 from monitor.pipeline import Context, PollOutcome, poll_feed
@@ -73,10 +74,12 @@ def baseline_with_history(config: Config, engine: Engine) -> Baseline:
     return baseline.with_facts(facts) if facts else baseline
 
 
-def sync_config(config: Config, engine: Engine) -> None:
+def sync_config(config: Config, engine: Engine) -> dict[str, store.FeedState]:
+    """Record the configured feeds and webhooks; return every feed's polling state."""
     now = datetime.now(UTC)
-    store.sync_feeds(engine, [(f.name, f.url) for f in config.feeds], now)
+    states = store.sync_feeds(engine, [(f.name, f.url) for f in config.feeds], now)
     store.sync_webhooks(engine, [(h.name, h.kind, h.url.get_secret_value()) for h in config.webhooks])
+    return states
 
 
 def state_gauges(engine: Engine) -> Any:
@@ -111,13 +114,17 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         headers={"user-agent": config.defaults.user_agent}, follow_redirects=False
     )
     try:
-        await db(sync_config, config, engine)
+        try:
+            await db(sync_config, config, engine)
+        except sa.exc.SQLAlchemyError as error:
+            reason = f"database: cannot record the configured feeds ({type(error).__name__})"
+            raise StoreError(reason) from None
         baseline = await db(baseline_with_history, config, engine)
         metrics = Metrics()
         metrics.watch_state(state_gauges(engine))
         sender = Sender(
             engine,
-            {h.name: h for h in config.webhooks},
+            {h.name: h for h in config.webhooks if h.enabled},
             config.delivery,
             hook_client,
             db,
@@ -148,7 +155,11 @@ async def poll_all(rt: Runtime, feeds: list[FeedConfig]) -> list[PollOutcome]:
 
     async def one(feed: FeedConfig) -> PollOutcome:
         async with gate:
-            return await poll_feed(rt.ctx, feed)
+            try:
+                return await poll_feed(rt.ctx, feed)
+            except Exception as error:  # a bug or a database error must not lose the other feeds' outcomes
+                log.error("poll crashed", extra={"feed": feed.name, "error": type(error).__name__})
+                return PollOutcome(feed.name, "failed", error=f"internal error: {type(error).__name__}")
 
     return list(await asyncio.gather(*(one(f) for f in feeds)))
 
@@ -163,7 +174,7 @@ async def drain_outbox(rt: Runtime, timeout: float) -> DrainCounts:
         except TimeoutError:
             break
         total.add(counts)
-        next_at = await rt.db(outbox.next_due_at, rt.engine)
+        next_at = await rt.db(outbox.next_due_at, rt.engine, list(rt.sender.hooks))
         if next_at is None:
             break
         wait = (next_at - datetime.now(UTC)).total_seconds()

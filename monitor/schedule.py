@@ -22,7 +22,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import health, runtime
+from monitor import health, runtime, store
 from monitor.config import Config, FeedConfig
 from monitor.errors import MonitorError
 from monitor.pipeline import PollOutcome, poll_feed
@@ -41,12 +41,19 @@ class Daemon:
         self.inflight: set[asyncio.Task[Any]] = set()
         self.counts: Counter[str] = Counter()
         self.feeds: dict[str, FeedConfig] = {}
+        self._reloads: set[asyncio.Task[None]] = set()  # keeps reload tasks alive until done
 
-    def add_feeds(self, feeds: list[FeedConfig], spread: bool = True) -> None:
-        states = {f.name: f for f in feeds if f.enabled}
+    def add_feeds(
+        self, feeds: list[FeedConfig], states: dict[str, store.FeedState], spread: bool = True
+    ) -> None:
+        """Schedule feeds: first polls spread over a minute, but never before a stored next poll (a restart
+        keeps a server's Retry-After and a failing feed's backoff)."""
+        enabled = [f for f in feeds if f.enabled]
         now = datetime.now(UTC)
-        for index, feed in enumerate(states.values()):
-            offset = SPREAD * index / max(1, len(states)) if spread else 0.0
+        for index, feed in enumerate(enabled):
+            window = min(SPREAD, feed.interval) if spread else 0.0  # never later than one interval
+            first = now + timedelta(seconds=window * index / max(1, len(enabled)))
+            stored = states[feed.name].next_poll_at if feed.name in states else None
             self.scheduler.add_job(
                 self._poll,
                 IntervalTrigger(seconds=feed.interval, jitter=self.rt.config.defaults.jitter),
@@ -55,7 +62,7 @@ class Daemon:
                 args=[feed.name],
                 max_instances=1,
                 coalesce=True,
-                next_run_time=now + timedelta(seconds=offset),
+                next_run_time=max(first, stored) if stored else first,
                 replace_existing=True,
                 misfire_grace_time=None,
             )
@@ -91,43 +98,48 @@ class Daemon:
         elif outcome.next_poll_at is not None:
             job.modify(next_run_time=outcome.next_poll_at)
 
-    def reload(self) -> None:
-        """SIGHUP: apply a new config's feeds and webhooks; keep the old one if the new is invalid."""
+    async def reload(self) -> None:
+        """SIGHUP: apply a new config's feeds and webhooks; keep the old one if the new is invalid.
+        Settings built once at start-up (defaults.*, health, logging, database) need a restart."""
         try:
-            config = self.load_config()
-            runtime.sync_config(config, self.rt.engine)
+            config = await self.rt.db(self.load_config)
+            states = await self.rt.db(runtime.sync_config, config, self.rt.engine)
         except MonitorError as error:
             log.error("config reload refused; the old config keeps running", extra={"error": str(error)})
             return
-        old = self.feeds
+        except Exception as error:  # e.g. the database is locked: the old config keeps running
+            log.error(
+                "config reload failed; the old config keeps running", extra={"error": type(error).__name__}
+            )
+            return
         new = {f.name: f for f in config.feeds if f.enabled}
-        for name in old.keys() - new.keys():
+        removed = self.feeds.keys() - new.keys()
+        changed = [f for name, f in new.items() if self.feeds.get(name) != f]
+        for name in removed:
             if self.scheduler.get_job(name):
                 self.scheduler.remove_job(name)
             del self.feeds[name]
-        changed = [f for name, f in new.items() if name not in old or old[name] != f]
         self.rt.config = self.rt.ctx.config = config
-        self.rt.sender.hooks = {h.name: h for h in config.webhooks}
+        self.rt.sender.hooks = {h.name: h for h in config.webhooks if h.enabled}
         self.rt.sender.settings = config.delivery
-        self.add_feeds(changed, spread=False)
+        self.add_feeds(changed, states, spread=False)
+        self.rt.sender.wake()
         log.info(
             "config reloaded",
-            extra={
-                "feeds": len(new),
-                "added_or_changed": len(changed),
-                "removed": len(old.keys() - new.keys()),
-            },
+            extra={"feeds": len(new), "added_or_changed": len(changed), "removed": len(removed)},
         )
 
     async def run(self) -> Counter[str]:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop.set)
-        loop.add_signal_handler(signal.SIGHUP, self.reload)
-        self.add_feeds(self.rt.config.feeds)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._reloads.add(asyncio.create_task(self.reload())))
+        # The health port first: if it is taken, nothing else has started yet.
+        server = await health.serve(self, self.rt.config.health.host, self.rt.config.health.port)
+        states = await self.rt.db(store.feed_states, self.rt.engine)
+        self.add_feeds(self.rt.config.feeds, states)
         self.scheduler.start()
         sender = asyncio.create_task(self.rt.sender.run(self.stop))
-        server = await health.serve(self, self.rt.config.health.host, self.rt.config.health.port)
         log.info("daemon started", extra={"feeds": len(self.feeds), "webhooks": len(self.rt.config.webhooks)})
         await self.stop.wait()
         await self._shutdown(sender, server)

@@ -101,6 +101,11 @@ def sync_feeds(engine: Engine, feeds: Iterable[tuple[str, str]], now: datetime) 
                         next_poll_at=None,
                     )
                 )
+    return feed_states(engine)
+
+
+def feed_states(engine: Engine) -> dict[str, FeedState]:
+    with engine.connect() as conn:
         rows = conn.execute(sa.select(FEEDS)).all()
     return {row.name: _state(row) for row in rows}
 
@@ -190,7 +195,7 @@ def _item_row(
         "link_key": lkey,
         "title": item.title[:2000],
         "summary": item.summary,
-        "link": item.link,
+        "link": item.link[:2000] if item.link else None,
         "published": item.published,
         "published_known": item.published_known,
         "first_seen_at": now,

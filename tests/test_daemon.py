@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,40 @@ def test_daemon_survives_feeds_that_all_fail(daemon_factory: object) -> None:
     assert [f["error_count"] for f in failures][:2] == [1, 2]  # counted, backed off, still scheduled
     assert "s3cret" not in daemon.log.read_text()
     assert daemon.stop() == 0
+
+
+def test_a_taken_health_port_is_a_clear_error(tmp_path: Path) -> None:
+    with LoopbackServer() as srv:
+        config = tmp_path / "feeds.yaml"
+        config.write_text(config_text(tmp_path, {"a": srv.url("/a")}))
+        cmd = [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(config),
+            "run",
+            "--health-port",
+            str(srv.port),
+        ]
+        result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "health.port" in result.stderr and "Traceback" not in result.stderr
+    assert not srv.requests  # nothing was polled
+
+
+def test_a_restart_keeps_the_stored_next_poll(tmp_path: Path, daemon_factory: object) -> None:
+    with LoopbackServer() as srv:
+        srv.serve_file("/later", REAL_FEEDS / "bbc-rss-3.xml")
+        srv.serve_file("/now", REAL_FEEDS / "nyt-rss-1.xml")
+        daemon, _ = daemon_factory({"later": srv.url("/later"), "now": srv.url("/now")})  # type: ignore[operator]
+        wait_until(lambda: {r.path for r in srv.requests} >= {"/later", "/now"})
+        assert daemon.stop() == 0
+        with closing(sqlite3.connect(tmp_path / "monitor.db")) as db, db:
+            db.execute("UPDATE feeds SET next_poll_at = '2099-01-01 00:00:00' WHERE name = 'later'")
+        before = len([r for r in srv.requests if r.path == "/later"])
+        daemon, _ = daemon_factory({"later": srv.url("/later"), "now": srv.url("/now")})  # type: ignore[operator]
+        wait_until(lambda: len([r for r in srv.requests if r.path == "/now"]) >= 2)
+        time.sleep(0.5)
+        assert len([r for r in srv.requests if r.path == "/later"]) == before
+        assert daemon.stop() == 0

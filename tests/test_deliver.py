@@ -245,3 +245,75 @@ def test_webhooks_test_sends_a_sample_and_reports_the_outcome(tmp_path: Path) ->
     assert len(posted) == 2 and b"TEST" in posted[0].body
     assert not any(url in good[1] + bad[1] + bad[2] for url in urls)
     assert deliveries(config, env) == []  # a test message never enters the outbox
+
+
+FIVE = [
+    (f"{state} formally recognises the Taliban government", "")
+    for state in ("Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Belarus")
+]
+
+
+def test_a_failed_delivery_is_not_overtaken_by_later_ones(tmp_path: Path) -> None:
+    with LoopbackServer() as srv:
+        srv.route("/feed", Reply(200, feed(*FIVE[:3])))
+        srv.route("/hook", Reply(503), Reply(204))
+        env = {"HOOK_URL": srv.url("/hook"), "HOOK_SECRET": SECRET}
+        config = write_config(
+            tmp_path,
+            srv.url("/feed"),
+            [{"name": "siem", "kind": "generic", "env": "HOOK_URL"}],
+            "[0s, 300ms]",
+        )
+        run_cli(config, env, "poll", "--once", "--drain-timeout", "10")
+        actors = [json.loads(r.body)["event"]["actor"] for r in srv.requests if r.method == "POST"]
+    assert actors == ["KZ", "KZ", "KG", "TJ"]
+
+
+def test_two_senders_at_once_send_each_alert_once(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    with LoopbackServer() as srv:
+        srv.route("/feed", Reply(200, feed(*FIVE)))
+        srv.route("/hook", Reply(200, b"ok", delay=0.2))
+        env = {**os.environ, "HOOK_URL": srv.url("/hook")}
+        config = write_config(
+            tmp_path, srv.url("/feed"), [{"name": "chat", "kind": "slack", "env": "HOOK_URL"}]
+        )
+        run_cli(config, env, "poll", "--once", "--drain-timeout", "0")  # store the events, send nothing yet
+        cmd = [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(config),
+            "poll",
+            "--once",
+            "--drain-timeout",
+            "20",
+        ]
+        first = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        second = subprocess.Popen(
+            cmd, cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        assert first.wait(60) == 0 and second.wait(60) == 0
+        posts = [r for r in srv.requests if r.method == "POST"]
+    assert len(posts) == 5
+    assert [r["attempts"] for r in deliveries(config, env)] == [1] * 5
+
+
+def test_deliveries_of_a_removed_webhook_wait_without_spinning(tmp_path: Path) -> None:
+    with LoopbackServer() as srv:
+        srv.route("/feed", Reply(200, feed(KZ)))
+        env = {"HOOK_URL": "http://127.0.0.1:9/hook"}
+        config = write_config(
+            tmp_path, srv.url("/feed"), [{"name": "chat", "kind": "slack", "env": "HOOK_URL"}]
+        )
+        run_cli(config, env, "poll", "--once", "--drain-timeout", "0")
+        text = config.read_text().split("webhooks:")[0] + "delivery:\n  backoff: [0s]\n"
+        config.write_text(text)
+        started = time.monotonic()
+        code, _, err = run_cli(config, env, "poll", "--once", "--drain-timeout", "5")
+        elapsed = time.monotonic() - started
+    assert code == 0, err
+    assert elapsed < 4  # nothing sendable: no waiting out the drain timeout
+    assert [r["status"] for r in deliveries(config, env)] == ["pending"]

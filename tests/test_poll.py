@@ -167,3 +167,33 @@ def test_database_records_the_decisions(tmp_path: Path) -> None:
         ).scalar()
     engine.dispose()
     assert undecided == 0
+
+
+def test_503_without_retry_after_is_a_failure_and_with_it_a_delay(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        server.route("/plain", Reply(503))
+        server.route("/polite", Reply(503, headers={"Retry-After": "7200"}))
+        config = write_config(
+            tmp_path,
+            [
+                {"name": "plain", "url": server.url("/plain")},
+                {"name": "polite", "url": server.url("/polite")},
+            ],
+        )
+        invoke(config, "poll", "--once")
+        invoke(config, "poll", "--once")
+    rows = feeds_json(config)
+    assert rows["plain"]["error_count"] == 2  # backs off and can raise a "failing" notice
+    polite = rows["polite"]
+    assert polite["error_count"] == 0 and polite["last_status"] == 503
+    delay = datetime.fromisoformat(str(polite["next_poll_at"])) - datetime.fromisoformat(
+        str(polite["last_polled_at"])
+    )
+    assert delay.total_seconds() >= 7200
+
+
+def test_check_config_checks_the_baseline(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [{"name": "a", "url": "http://127.0.0.1:9/x"}])
+    config.write_text(config.read_text().replace(str(BASELINE), str(tmp_path / "missing.yaml")))
+    code, _, err = invoke(config, "check-config")
+    assert code == 2 and "missing.yaml" in err
