@@ -190,6 +190,8 @@ async def _get_once(
     """One request; reads the body only for a 2xx, and raises for error statuses."""
     async with client.stream("GET", url, headers=headers) as response:
         status = response.status_code
+        if status == 304:
+            await response.aread()  # no body: reading it keeps the connection for the next poll
         if status in REDIRECT_STATUSES or status == 304:
             return _Hop(response, url, headers=_lower_headers(response))
         _raise_for_status(response, redact_url(original_url))

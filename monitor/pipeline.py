@@ -27,6 +27,7 @@ from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusEr
 from monitor.fetch import FetchSettings, HostLimiter, fetch
 from monitor.metrics import Metrics
 from monitor.parse import link_key, parse
+from monitor.recorder import Recorder
 from monitor.worker import DbThread
 
 log = logging.getLogger("monitor.pipeline")
@@ -45,6 +46,8 @@ class Context:
     fetch_settings: FetchSettings
     baseline: Baseline
     metrics: Metrics
+    recorder: Recorder
+    states: dict[str, store.FeedState]  # every feed's row as last written: no read before each poll
     on_events: Callable[[], None] = lambda: None  # wakes the outbox sender
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     rng: random.Random = field(default_factory=random.Random)
@@ -70,7 +73,7 @@ class Ingested:
 async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
     """Poll `feed` (a config.FeedConfig) once and record everything about it."""
     now = ctx.clock()
-    state = await ctx.db(store.load_feed, ctx.engine, feed.name)
+    state = ctx.states.get(feed.name) or await ctx.db(store.load_feed, ctx.engine, feed.name)
     if state is None or state.gone:
         return PollOutcome(feed.name, "skipped")
     try:
@@ -107,7 +110,7 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
         parsed = await ctx.db(parse, result.body, headers, fetched_at=now)
     except ParseError as error:
         return await _record_failure(ctx, feed, state, error, now)
-    ingested = await ctx.db(ingest, ctx, state, parsed, now)
+    ingested = await ctx.db(ingest, ctx, state, parsed)
     validators = {
         "etag": _fits(result.etag, 500),
         "last_modified": _fits(result.last_modified, 100),
@@ -118,7 +121,7 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
     }
     if ingested.new_items:
         validators["last_new_item_at"] = now
-    await ctx.db(store.record_poll, ctx.engine, state.id, **common, **validators)
+    await write_state(ctx, state, **common, **validators)
     await _maybe_recovered(ctx, state, new_items=ingested.new_items > 0)
     if ingested.events:
         ctx.baseline = grow(ctx.baseline, ingested.events)
@@ -138,9 +141,10 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
     )
 
 
-def ingest(ctx: Context, state: store.FeedState, parsed: ParsedFeed, now: datetime) -> Ingested:
+def ingest(ctx: Context, state: store.FeedState, parsed: ParsedFeed) -> Ingested:
     """Filter out what this feed already had, classify the rest, store it with its events and outbox rows.
     Runs on the database thread."""
+    now = ctx.clock()  # detection time: what alert latency is measured from
     lkeys = store.link_keys(parsed.items, {i.key: link_key(i) for i in parsed.items})
     fresh = store.filter_new(ctx.engine, state.id, parsed.items, lkeys)
     if not fresh:
@@ -205,6 +209,12 @@ def next_poll(ctx: Context, feed: FeedConfig, now: datetime, errors: int) -> dat
     return now + timedelta(seconds=max(1.0, base + jitter))
 
 
+async def write_state(ctx: Context, state: store.FeedState, **values: object) -> None:
+    """Write a feed's row and keep the in-memory copy equal to it."""
+    ctx.states[state.name] = store.applied(state, values)
+    await ctx.db(store.record_poll, ctx.engine, state.id, **values)
+
+
 async def _record_quiet(
     ctx: Context,
     feed: FeedConfig,
@@ -213,7 +223,9 @@ async def _record_quiet(
     next_at: datetime,
     common: dict[str, object],
 ) -> PollOutcome:
-    await ctx.db(store.record_poll, ctx.engine, state.id, next_poll_at=next_at, **common)
+    values = {**common, "next_poll_at": next_at}
+    ctx.states[state.name] = store.applied(state, values)
+    ctx.recorder.add(state.id, values)  # batched: the warm path
     await _maybe_recovered(ctx, state, new_items=False)
     await _maybe_silent(ctx, feed, state)
     ctx.metrics.polled(feed.name, outcome, 0, [])
@@ -231,10 +243,9 @@ async def _record_failure(
         # Not a breakage: come back when the server says, and not sooner than usual.
         wait = max(error.retry_after, feed.interval)
         next_at: datetime | None = now + timedelta(seconds=wait)
-        await ctx.db(
-            store.record_poll,
-            ctx.engine,
-            state.id,
+        await write_state(
+            ctx,
+            state,
             last_status=status,
             last_error=str(error)[:1000],
             last_polled_at=now,
@@ -244,13 +255,14 @@ async def _record_failure(
         log.warning("feed rate limited", extra={"feed": feed.name, "status": status, "retry_in": round(wait)})
         return PollOutcome(feed.name, "rate_limited", status, error=str(error), next_poll_at=next_at)
     next_at = None if gone else next_poll(ctx, feed, now, errors=state.error_count + 1)
-    count = await ctx.db(
-        store.record_failure,
-        ctx.engine,
-        state.id,
-        now=now,
-        status=status,
-        error=str(error),
+    count = state.error_count + 1
+    await write_state(
+        ctx,
+        state,
+        error_count=count,
+        last_error=str(error)[:1000],
+        last_status=status,
+        last_polled_at=now,
         next_poll_at=next_at,
         gone=gone,
     )
@@ -282,8 +294,13 @@ async def _maybe_recovered(ctx: Context, state: store.FeedState, *, new_items: b
 
 
 async def _maybe_silent(ctx: Context, feed: FeedConfig, state: store.FeedState) -> None:
-    gap = await ctx.db(notices.usual_gap, ctx.engine, state.id)
     now = ctx.clock()
+    # Silence needs a quiet spell longer than MIN_SILENCE: no query until one is possible (the warm path).
+    if state.notice_state is not None or state.last_new_item_at is None:
+        return
+    if (now - state.last_new_item_at).total_seconds() <= notices.MIN_SILENCE:
+        return
+    gap = await ctx.db(notices.usual_gap, ctx.engine, state.id)
     if notices.is_silent(
         state.last_new_item_at, gap, now, ctx.config.health.silent_factor, state.notice_state
     ):
@@ -300,6 +317,8 @@ async def _maybe_silent(ctx: Context, feed: FeedConfig, state: store.FeedState) 
 async def _notify(ctx: Context, state: store.FeedState, kind: str, detail: str) -> None:
     now = ctx.clock()
     await ctx.db(outbox.record_notice, ctx.engine, state.id, kind, detail, ctx.config.webhooks, now)
-    await ctx.db(store.record_poll, ctx.engine, state.id, notice_state=None if kind == "recovered" else kind)
+    await write_state(
+        ctx, ctx.states.get(state.name, state), notice_state=None if kind == "recovered" else kind
+    )
     log.warning("feed notice", extra={"feed": state.name, "notice": kind, "detail": detail})
     ctx.on_events()

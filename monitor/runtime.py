@@ -29,6 +29,7 @@ from monitor.errors import StoreError
 from monitor.fetch import FetchSettings, HostLimiter, build_client
 from monitor.metrics import Metrics
 from monitor.pipeline import Context, PollOutcome, poll_feed
+from monitor.recorder import Recorder
 from monitor.redact import quiet_http_loggers
 from monitor.worker import DbThread
 
@@ -108,14 +109,17 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     quiet_http_loggers()
     engine = open_database(config.database)
     db = DbThread()
+    # The sender's own thread: its short outbox transactions never wait behind a cycle's parsing.
+    sender_db = DbThread()
     settings = fetch_settings(config)
     client = build_client(settings)
     hook_client = httpx.AsyncClient(
         headers={"user-agent": config.defaults.user_agent}, follow_redirects=False
     )
+    recorder = Recorder(db, engine)
     try:
         try:
-            await db(sync_config, config, engine)
+            states = await db(sync_config, config, engine)
         except sa.exc.SQLAlchemyError as error:
             reason = f"database: cannot record the configured feeds ({type(error).__name__})"
             raise StoreError(reason) from None
@@ -127,7 +131,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             {h.name: h for h in config.webhooks if h.enabled},
             config.delivery,
             hook_client,
-            db,
+            sender_db,
             on_outcome=metrics.delivered,
         )
         ctx = Context(
@@ -139,13 +143,17 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             settings,
             baseline,
             metrics,
+            recorder,
+            states,
             on_events=sender.wake,
         )
         yield Runtime(config, engine, db, ctx, sender, metrics)
     finally:
+        await recorder.close()
         await client.aclose()
         await hook_client.aclose()
         db.close()
+        sender_db.close()
         engine.dispose()
 
 

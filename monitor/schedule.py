@@ -120,6 +120,8 @@ class Daemon:
                 self.scheduler.remove_job(name)
             del self.feeds[name]
         self.rt.config = self.rt.ctx.config = config
+        # Added or changed feeds start from their rows (a changed URL reset what was learned).
+        self.rt.ctx.states.update({f.name: states[f.name] for f in changed if f.name in states})
         self.rt.sender.hooks = {h.name: h for h in config.webhooks if h.enabled}
         self.rt.sender.settings = config.delivery
         self.add_feeds(changed, states, spread=False)

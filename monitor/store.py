@@ -6,11 +6,13 @@ calls them from a single worker thread, which is what SQLite wants: one writer.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -110,6 +112,35 @@ def feed_states(engine: Engine) -> dict[str, FeedState]:
     return {row.name: _state(row) for row in rows}
 
 
+_CACHED = (
+    "etag",
+    "last_modified",
+    "body_hash",
+    "error_count",
+    "gone",
+    "next_poll_at",
+    "notice_state",
+    "last_new_item_at",
+)
+
+
+def applied(state: FeedState, values: Mapping[str, object]) -> FeedState:
+    """The state after `values` are written to its row: the pipeline's in-memory copy stays equal to it."""
+    changes: dict[str, Any] = {key: values[key] for key in _CACHED if key in values}
+    if values.get("learned_url"):
+        changes["url"] = values["learned_url"]
+    if values.get("last_success_at") is not None:
+        changes["polled_before"] = True
+    return dataclasses.replace(state, **changes)
+
+
+def record_polls(engine: Engine, updates: Sequence[tuple[int, Mapping[str, object]]]) -> None:
+    """Several feeds' updates in one transaction (the warm path: hundreds of 304s)."""
+    with engine.begin() as conn:
+        for feed_id, values in updates:
+            conn.execute(sa.update(FEEDS).where(FEEDS.c.id == feed_id).values(**values))
+
+
 def load_feed(engine: Engine, name: str) -> FeedState | None:
     with engine.connect() as conn:
         row = conn.execute(sa.select(FEEDS).where(FEEDS.c.name == name)).first()
@@ -120,33 +151,6 @@ def record_poll(engine: Engine, feed_id: int, **values: object) -> None:
     """Update a feed's polling state (status, validators, errors, next poll...)."""
     with engine.begin() as conn:
         conn.execute(sa.update(FEEDS).where(FEEDS.c.id == feed_id).values(**values))
-
-
-def record_failure(
-    engine: Engine,
-    feed_id: int,
-    *,
-    now: datetime,
-    status: int | None,
-    error: str,
-    next_poll_at: datetime | None,
-    gone: bool = False,
-) -> int:
-    """Count one more consecutive failure; return the new count."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(FEEDS)
-            .where(FEEDS.c.id == feed_id)
-            .values(
-                error_count=FEEDS.c.error_count + 1,
-                last_error=error[:1000],
-                last_status=status,
-                last_polled_at=now,
-                next_poll_at=next_poll_at,
-                gone=gone,
-            )
-        )
-        return int(conn.execute(sa.select(FEEDS.c.error_count).where(FEEDS.c.id == feed_id)).scalar_one())
 
 
 def _existing(conn: Connection, feed_id: int, column: sa.Column[str], values: Sequence[str]) -> set[str]:
@@ -216,6 +220,20 @@ def _item_row(
     }
 
 
+def _last_item_id(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(ITEMS.c.id), 0))).scalar_one())
+
+
+def _index_text(conn: Connection, after_id: int) -> None:
+    """Add this transaction's items to SQLite's full-text index in one statement (Postgres indexes an
+    expression by itself). A write transaction is exclusive, so `id > after_id` is exactly this batch."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "INSERT INTO items_fts(rowid, title, summary) SELECT id, title, summary FROM items WHERE id > ?",
+            (after_id,),
+        )
+
+
 def _restates_event(decision: Decision, row: dict[str, object]) -> bool:
     """A restatement may report an event already in the database (the baseline grew from it): such an item
     is attached to that event as another source."""
@@ -240,12 +258,16 @@ def save_items(
     ]
     with engine.begin() as conn:
         quiet = [row for _, d, row in rows if not row["alert"] and not _restates_event(d, row)]
+        first_ids = []
         if quiet:
             conn.execute(sa.insert(ITEMS), quiet)  # executemany: the cold cycle's hot path
+            # The write lock is held: these rows got the ids just below the current maximum.
+            first_ids.append(_last_item_id(conn) - len(quiet) + 1)
         for item, decision, row in rows:
             if not row["alert"] and not _restates_event(decision, row):
                 continue
             item_id = conn.execute(sa.insert(ITEMS).values(**row).returning(ITEMS.c.id)).scalar_one()
+            first_ids.append(item_id)
             existing = cluster.find_event(conn, decision, item, now)
             if existing is not None:
                 # Another outlet's report of a known development: a source, not a new alert.
@@ -257,6 +279,8 @@ def save_items(
             event_id = cluster.create_event(conn, decision, item, item_id, now)
             on_event(conn, event_id, decision)
             events.append(NewEvent(event_id, decision, item))
+        if first_ids:
+            _index_text(conn, min(first_ids) - 1)
     return SaveResult(stored=len(batch), events=events, attached=attached)
 
 

@@ -1,8 +1,10 @@
-"""One background thread for database writes and CPU-bound parsing.
+"""A background thread for database work and CPU-bound parsing.
 
-SQLite wants one writer; running every store call (and the parse/classify
-work that feeds it) on one thread gives exactly that without locks, and keeps
-the event loop free for network I/O.
+The pipeline runs every store call (and the parse/classify work that feeds
+it) on one such thread: SQLite gets one writer for the bulk of the writes and
+the event loop stays free for network I/O. The outbox sender has a second one,
+so an alert never waits behind a cycle's parsing; its transactions are a few
+rows, and SQLite's busy timeout orders the two writers.
 """
 
 from __future__ import annotations

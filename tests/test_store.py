@@ -72,7 +72,7 @@ def test_migrations_are_idempotent(engine: sa.Engine) -> None:
     assert migrate(engine) == migrate(engine)
     with engine.connect() as conn:
         versions = conn.execute(sa.text("SELECT count(*) FROM schema_version")).scalar_one()
-    assert versions == 2
+    assert versions == 3
 
 
 def test_second_cycle_stores_nothing_new(engine: sa.Engine) -> None:

@@ -24,7 +24,7 @@ SLACK_BROKEN = frozenset({
     "no_service", "invalid_token", "channel_not_found", "channel_is_archived", "team_disabled",
     "no_team", "action_prohibited", "posting_to_general_channel_denied",
 })  # fmt: skip
-MIN_INTERVAL = {"slack": 1.0, "discord": 0.4, "googlechat": 1.0, "ntfy": 5.0}
+MIN_INTERVAL = {"slack": 1.0, "discord": 0.4, "googlechat": 1.0, "ntfy": 5.0, "generic": 0.0}
 DEFAULT_INTERVAL = 0.2
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 _SECRET = re.compile(r"whsec_\S*|\b[A-Za-z0-9_\-]{40,}\b")
@@ -145,5 +145,6 @@ def rate_wait(headers: Mapping[str, str]) -> float | None:
 
 def min_interval(kind: str) -> float:
     """The least gap between two posts to one target: Slack asks 1/s, Google Chat 60/min per space,
-    ntfy.sh refills one request per 5 s; Discord's seed before its headers tell us (5 per 2 s)."""
+    ntfy.sh refills one request per 5 s; Discord's seed before its headers tell us (5 per 2 s);
+    none for generic (our own receivers publish no limit)."""
     return MIN_INTERVAL.get(kind, DEFAULT_INTERVAL)

@@ -184,7 +184,7 @@ def test_rate_wait_reads_discord_bucket_headers(headers: dict[str, str], wait: f
 
 @pytest.mark.parametrize(
     ("kind", "gap"),
-    [("slack", 1.0), ("discord", 0.4), ("teams", 0.2), ("generic", 0.2), ("googlechat", 1.0), ("ntfy", 5.0)],
+    [("slack", 1.0), ("discord", 0.4), ("teams", 0.2), ("generic", 0.0), ("googlechat", 1.0), ("ntfy", 5.0)],
 )
 def test_min_interval_per_kind(kind: str, gap: float) -> None:
     assert min_interval(kind) == gap

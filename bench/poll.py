@@ -1,0 +1,336 @@
+"""One poll cycle over many real feeds, next to a lower bound; then the same cycle again, all unchanged.
+
+Run: .venv/bin/python bench/poll.py [--feeds 1000] [--check] [--profile]
+
+A separate server process serves N feeds (/feed/<i>, cycling through the real-feeds corpus, ETag and
+304 included) on loopback ports. Each phase runs in its own fresh child process, so peak RSS is per phase:
+
+  lower bound  httpx.AsyncClient GETs all N URLs (20 at once, the monitor's max_concurrency) and
+               feedparser.parse()s each body, nothing else;
+  cold cycle   runtime.open_runtime + runtime.poll_all into a new SQLite database (every item new);
+  warm cycle   the same again on that database (every feed answers 304).
+
+Targets: cold / lower bound <= 1.5; warm <= 3 s per 1000 feeds; peak RSS <= 150 MB. `--check` exits 1
+when one is missed. `--profile` prints the cold cycle's top 25 functions (event loop and database thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import functools
+import io
+import json
+import pstats
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO / ".." / "shared").resolve()
+CORPUS = SHARED / "corpora" / "real-feeds"
+BASELINE = REPO / "seeds" / "baseline.yaml"
+RESULT = "RESULT "  # prefix of the child's one machine-readable line
+TARGET_RATIO = 1.5
+TARGET_WARM_PER_1000 = 3.0
+TARGET_RSS_MB = 150.0
+
+
+# --- parent: corpus, server, config ---------------------------------------------------------------
+
+
+def feed_documents(wanted: int) -> list[Path]:
+    """Corpus documents that are feeds (monitor.parse accepts them), in name order; parsed only until
+    `wanted` are found, since N feeds cycle through at most N documents."""
+    from monitor.errors import ParseError
+    from monitor.parse import parse
+
+    found = []
+    for path in sorted(CORPUS.glob("*.xml")):
+        try:
+            parse(path.read_bytes(), {}, fetched_at=datetime.now(UTC))
+        except ParseError:
+            continue
+        found.append(path)
+        if len(found) >= wanted:
+            break
+    return found
+
+
+def write_config(workdir: Path, urls: list[str]) -> Path:
+    feeds = "".join(f"  - name: feed-{i}\n    url: {url}\n" for i, url in enumerate(urls))
+    path = workdir / "feeds.yaml"
+    path.write_text(
+        f"database: sqlite:///{workdir / 'monitor.db'}\nbaseline: {BASELINE}\nfeeds:\n{feeds}",
+        encoding="utf-8",
+    )
+    (workdir / "urls.json").write_text(json.dumps(urls), encoding="utf-8")
+    return path
+
+
+def run_phase(phase: str, workdir: Path, concurrency: int, profile: bool) -> dict[str, Any]:
+    """Run one phase in a fresh interpreter; echo what it prints; return its RESULT."""
+    command = [sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)]
+    command += ["--concurrency", str(concurrency)] + (["--profile"] if profile else [])
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    print(f"({phase} phase done in {time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"phase {phase} failed (exit {done.returncode})")
+    result: dict[str, Any] = {}
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT):
+            result = json.loads(line.removeprefix(RESULT))
+        else:
+            print(line)
+    return result
+
+
+# --- children: one phase each ---------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # Linux reports KiB
+
+
+async def lower_bound(urls: list[str], concurrency: int) -> dict[str, Any]:
+    """Fetch and feedparser.parse every URL; then GET each again with its ETag (all 304s)."""
+    import feedparser
+    import httpx
+
+    gate = asyncio.Semaphore(concurrency)
+    etags: dict[str, str] = {}
+    entries = 0
+
+    async def one(client: httpx.AsyncClient, url: str) -> None:
+        nonlocal entries
+        async with gate:
+            response = await client.get(url)
+        etags[url] = response.headers.get("etag", "")
+        document = feedparser.parse(io.BytesIO(response.content), response_headers=dict(response.headers))
+        entries += len(document.entries)
+
+    async def again(client: httpx.AsyncClient, url: str) -> None:
+        async with gate:
+            await client.get(url, headers={"If-None-Match": etags[url]})
+
+    async with httpx.AsyncClient() as client:
+        cold, cold_cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(client, url) for url in urls))
+        warm, warm_cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(again(client, url) for url in urls))
+        done, done_cpu = time.perf_counter(), time.process_time()
+    return {
+        "seconds": warm - cold,
+        "cpu": warm_cpu - cold_cpu,
+        "warm_seconds": done - warm,
+        "warm_cpu": done_cpu - warm_cpu,
+        "entries": entries,
+    }
+
+
+class Stopwatch:
+    """Seconds spent in chosen functions, summed (they all run on the one database thread)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = defaultdict(float)
+
+    def wrap(self, module: Any, name: str, label: str) -> None:
+        original: Callable[..., Any] = getattr(module, name)
+
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.totals[label] += time.perf_counter() - started
+
+        setattr(module, name, timed)
+
+
+def instrument() -> Stopwatch:
+    from monitor import pipeline, store
+
+    watch = Stopwatch()
+    watch.wrap(pipeline, "parse", "parse")
+    watch.wrap(pipeline, "decide", "classify")
+    watch.wrap(store, "filter_new", "store")
+    watch.wrap(store, "save_items", "store")
+    watch.wrap(pipeline, "ingest", "ingest")  # filter + classify + store + outbox
+    return watch
+
+
+async def cycle(workdir: Path, phase: str, profile: bool) -> dict[str, Any]:
+    from monitor import runtime
+    from monitor.config import load_config
+
+    config = load_config(workdir / "feeds.yaml")
+    watch = instrument()
+    loop_profile, db_profile = cProfile.Profile(), cProfile.Profile()
+    started, cpu = time.perf_counter(), time.process_time()
+    loop_cpu = time.thread_time()
+    async with runtime.open_runtime(config) as rt:
+        opened = time.perf_counter()
+        db_cpu = await rt.db(time.thread_time)
+        if profile:
+            loop_profile.enable()
+            await rt.db(db_profile.enable)
+        outcomes = await runtime.poll_all(rt, config.enabled_feeds)
+        if profile:
+            loop_profile.disable()
+            await rt.db(db_profile.disable)
+        polled = time.perf_counter()
+        db_cpu = await rt.db(time.thread_time) - db_cpu
+    finished, cpu = time.perf_counter(), time.process_time() - cpu
+    if profile:
+        print_profile(phase, loop_profile, db_profile)
+    return {
+        "seconds": finished - started,
+        "cpu": cpu,
+        "open_seconds": opened - started,
+        "poll_seconds": polled - opened,
+        "outcomes": Counter(o.outcome for o in outcomes),
+        "new_items": sum(o.new_items for o in outcomes),
+        "stored_items": count_items(workdir / "monitor.db"),
+        "loop_cpu": time.thread_time() - loop_cpu,
+        "db_cpu": db_cpu,
+        "breakdown": dict(watch.totals),
+    }
+
+
+def print_profile(phase: str, loop_profile: cProfile.Profile, db_profile: cProfile.Profile) -> None:
+    out = io.StringIO()
+    stats = pstats.Stats(loop_profile, stream=out)
+    stats.add(db_profile)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(25)
+    print(f"{phase} cycle profile (event loop + database thread; timings inflated by profiling):")
+    print(out.getvalue())
+
+
+def count_items(database: Path) -> int:
+    with sqlite3.connect(database) as conn:
+        return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
+
+
+def child(phase: str, workdir: Path, concurrency: int, profile: bool) -> None:
+    if phase == "lower":
+        urls = json.loads((workdir / "urls.json").read_text(encoding="utf-8"))
+        result = asyncio.run(lower_bound(urls, concurrency))
+    else:
+        result = asyncio.run(cycle(workdir, phase, profile))
+    result["rss_mb"] = peak_rss_mb()
+    print(RESULT + json.dumps(result))
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def describe_cycle(name: str, result: dict[str, Any]) -> str:
+    outcomes = ", ".join(f"{count} {outcome}" for outcome, count in sorted(result["outcomes"].items()))
+    return (
+        f"{name}: {result['seconds']:.2f} s, CPU {result['cpu']:.2f} s "
+        f"(open_runtime {result['open_seconds']:.2f} s + poll_all {result['poll_seconds']:.2f} s); "
+        f"feeds: {outcomes}; new items {result['new_items']}; "
+        f"items stored {result['stored_items']}; peak RSS {result['rss_mb']:.0f} MB"
+    )
+
+
+def describe_breakdown(result: dict[str, Any]) -> str:
+    spent = result["breakdown"]
+    store = spent.get("store", 0.0)
+    rest = spent.get("ingest", 0.0) - store - spent.get("classify", 0.0)
+    return (
+        f"  breakdown: database thread {result['db_cpu']:.2f} s CPU; wall time inside parse "
+        f"{spent.get('parse', 0):.2f} s, classify {spent.get('classify', 0):.2f} s, store {store:.2f} s, "
+        f"rest of ingest {rest:.2f} s; event loop thread {result['loop_cpu']:.2f} s CPU "
+        "(fetch, HTTP, scheduling)"
+    )
+
+
+def report(feeds: int, lower: dict[str, Any], cold: dict[str, Any], warm: dict[str, Any]) -> list[str]:
+    """Print the figures; return the targets missed."""
+    print(
+        f"lower bound: {lower['seconds']:.2f} s, CPU {lower['cpu']:.2f} s (httpx GET + feedparser.parse; "
+        f"{lower['entries']} entries); all again with If-None-Match (304s): {lower['warm_seconds']:.2f} s, "
+        f"CPU {lower['warm_cpu']:.2f} s; peak RSS {lower['rss_mb']:.0f} MB"
+    )
+    print(describe_cycle("cold cycle", cold))
+    print(describe_breakdown(cold))
+    print(describe_cycle("warm cycle", warm))
+    ratio = cold["seconds"] / lower["seconds"]
+    warm_target = TARGET_WARM_PER_1000 * max(feeds, 1000) / 1000
+    rss = max(cold["rss_mb"], warm["rss_mb"])
+    checks = [
+        (
+            f"cold / lower bound: {ratio:.2f} (target <= {TARGET_RATIO}); "
+            f"CPU {cold['cpu'] / lower['cpu']:.2f}",
+            ratio <= TARGET_RATIO,
+        ),
+        (
+            f"warm: {warm['seconds']:.2f} s for {feeds} feeds (target <= {warm_target:g} s); "
+            f"{warm['seconds'] / lower['warm_seconds']:.1f}x the plain 304 round",
+            warm["seconds"] <= warm_target,
+        ),
+        (f"peak RSS: {rss:.0f} MB, cold or warm (target <= {TARGET_RSS_MB:g} MB)", rss <= TARGET_RSS_MB),
+    ]
+    for line, met in checks:
+        print(f"{line}  {'ok' if met else 'MISSED'}")
+    return [line for line, met in checks if not met]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument(
+        "--ports", type=int, default=20, help="loopback ports (publishers) the feeds spread over"
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--profile", action="store_true", help="print the cold cycle's top 25 functions")
+    parser.add_argument("--phase", choices=["lower", "cold", "warm"], help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=20, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        child(args.phase, args.workdir, args.concurrency, args.profile)
+        return
+    missed = bench(args.feeds, args.ports, args.profile)
+    if args.check and missed:
+        sys.exit(1)
+
+
+def bench(feeds: int, ports: int, profile: bool) -> list[str]:
+    from feedserver import ServerProcess
+
+    from monitor.config import Defaults
+
+    concurrency = Defaults().max_concurrency
+    documents = feed_documents(feeds)
+    print(
+        f"{feeds} feeds cycling through {len(documents)} corpus documents, served from a separate process "
+        f"on {ports} loopback ports; {concurrency} polls at once"
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-poll-") as tmp, ServerProcess(documents, ports) as server:
+        workdir = Path(tmp)
+        write_config(workdir, [server.feed_url(i) for i in range(feeds)])
+        lower = run_phase("lower", workdir, concurrency, profile=False)
+        cold = run_phase("cold", workdir, concurrency, profile)
+        warm = run_phase("warm", workdir, concurrency, profile)
+    return report(feeds, lower, cold, warm)
+
+
+if __name__ == "__main__":
+    main()
