@@ -79,16 +79,20 @@ def _state(row: sa.Row[tuple[object, ...]]) -> FeedState:
     )
 
 
-def sync_feeds(engine: Engine, feeds: Iterable[tuple[str, str]], now: datetime) -> dict[str, FeedState]:
+def sync_feeds(engine: Engine, feeds: Sequence[tuple[str, str]], now: datetime) -> dict[str, FeedState]:
     """Make a row for every configured (name, url); a changed URL resets what was learned from the old one."""
     with engine.begin() as conn:
+        known = {row.name: row for row in conn.execute(sa.select(FEEDS.c.id, FEEDS.c.name, FEEDS.c.url))}
+        new = [
+            {"name": name, "url": url, "created_at": now, "error_count": 0, "gone": False}
+            for name, url in feeds
+            if name not in known
+        ]
+        if new:
+            conn.execute(sa.insert(FEEDS), new)
         for name, url in feeds:
-            row = conn.execute(sa.select(FEEDS.c.id, FEEDS.c.url).where(FEEDS.c.name == name)).first()
-            if row is None:
-                conn.execute(
-                    sa.insert(FEEDS).values(name=name, url=url, created_at=now, error_count=0, gone=False)
-                )
-            elif row.url != url:
+            row = known.get(name)
+            if row is not None and row.url != url:
                 conn.execute(
                     sa.update(FEEDS)
                     .where(FEEDS.c.id == row.id)
