@@ -7,8 +7,8 @@ Taliban government", a different UN member state each, checked to alert against 
 served from a separate process that is also the `generic` webhook receiver and notes each request's
 arrival time (time.time()) and event id. The monitor runs in this process: open_runtime, the outbox
 sender as a task, poll_all, then a bounded wait for every delivery. Latency is arrival time minus
-events.detected_at (the moment the poll that found the item began), so it covers fetch, parse,
-classify, store, outbox and the webhook request. `delivery.digest_after` is set above the number of
+events.detected_at (the moment the item was classified and stored with its outbox rows), so it
+covers the outbox, the sender and the webhook request. `delivery.digest_after` is set above the number of
 alerts so none are coalesced into a digest. Target: p95 <= 1 s; `--check` exits 1 when it is missed.
 """
 
