@@ -317,3 +317,23 @@ def test_deliveries_of_a_removed_webhook_wait_without_spinning(tmp_path: Path) -
     assert code == 0, err
     assert elapsed < 4  # nothing sendable: no waiting out the drain timeout
     assert [r["status"] for r in deliveries(config, env)] == ["pending"]
+
+
+def test_a_storm_is_coalesced_into_a_digest_not_dropped(tmp_path: Path) -> None:
+    states = ("Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Belarus", "Mongolia", "Armenia")
+    storm = [(f"{state} formally recognises the Taliban government", "") for state in states]
+    with LoopbackServer() as srv:
+        srv.route("/feed", Reply(200, feed(*storm)))
+        srv.route("/hook", Reply(204))
+        env = {"HOOK_URL": srv.url("/hook"), "HOOK_SECRET": SECRET}
+        config = write_config(
+            tmp_path, srv.url("/feed"), [{"name": "siem", "kind": "generic", "env": "HOOK_URL"}]
+        )
+        run_cli(config, env, "poll", "--once", "--drain-timeout", "0")  # the storm lands in the outbox
+        run_cli(config, env, "poll", "--once", "--drain-timeout", "5")
+        posts = [r for r in srv.requests if r.method == "POST"]
+    assert len(posts) == 1  # more than delivery.digest_after (5) alerts due at once: one message
+    payload = standardwebhooks.Webhook(SECRET).verify(posts[0].body, posts[0].headers)
+    assert payload["type"] == "event.digest"
+    assert sorted(e["actor"] for e in payload["events"]) == sorted(["KZ", "KG", "TJ", "TM", "BY", "MN", "AM"])
+    assert {r["status"] for r in deliveries(config, env)} == {"sent"}
