@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-import httpx
 from sqlalchemy.engine import Connection, Engine
 
 from monitor import notices, outbox, store
@@ -24,7 +23,7 @@ from monitor.classify import Baseline, Fact, classify
 from monitor.config import Config, FeedConfig
 from monitor.domain import Decision, FeedItem, ParsedFeed
 from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusError, ParseError
-from monitor.fetch import FetchSettings, HostLimiter, fetch
+from monitor.fetch import FetchSettings, HostClients, HostLimiter, fetch
 from monitor.metrics import Metrics
 from monitor.parse import link_key, parse
 from monitor.recorder import Recorder
@@ -41,7 +40,7 @@ class Context:
     config: Config
     engine: Engine
     db: DbThread
-    client: httpx.AsyncClient
+    clients: HostClients
     limiter: HostLimiter
     fetch_settings: FetchSettings
     baseline: Baseline
@@ -79,7 +78,7 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
     try:
         async with ctx.limiter.slot(state.url):
             result = await fetch(
-                ctx.client,
+                ctx.clients.for_url(state.url),
                 state.url,
                 etag=state.etag,
                 last_modified=state.last_modified,

@@ -26,7 +26,7 @@ from monitor.db import open_database
 from monitor.deliver import DrainCounts, Sender
 from monitor.domain import EventType
 from monitor.errors import StoreError
-from monitor.fetch import FetchSettings, HostLimiter, build_client
+from monitor.fetch import FetchSettings, HostClients, HostLimiter
 from monitor.metrics import Metrics
 from monitor.pipeline import Context, PollOutcome, poll_feed
 from monitor.recorder import Recorder
@@ -112,7 +112,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     # The sender's own thread: its short outbox transactions never wait behind a cycle's parsing.
     sender_db = DbThread()
     settings = fetch_settings(config)
-    client = build_client(settings)
+    clients = HostClients(settings)
     hook_client = httpx.AsyncClient(
         headers={"user-agent": config.defaults.user_agent}, follow_redirects=False
     )
@@ -138,7 +138,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             config,
             engine,
             db,
-            client,
+            clients,
             HostLimiter(config.defaults.per_host),
             settings,
             baseline,
@@ -150,7 +150,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         yield Runtime(config, engine, db, ctx, sender, metrics)
     finally:
         await recorder.close()
-        await client.aclose()
+        await clients.aclose()
         await hook_client.aclose()
         db.close()
         sender_db.close()

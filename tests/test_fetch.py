@@ -530,3 +530,17 @@ def test_loopback_server_closes_promptly_with_a_reply_still_delayed() -> None:
         with pytest.raises(FetchTimeout):
             get(srv.url("/slow"), settings=FetchSettings(read_timeout=0.1))
     assert time.monotonic() - started < 2
+
+
+def test_host_clients_keep_one_pool_per_host() -> None:
+    from monitor.fetch import HostClients
+
+    async def scenario() -> bool:
+        clients = HostClients(FetchSettings())
+        a = clients.for_url("https://news.example.org/rss?token=1")
+        assert clients.for_url("https://NEWS.example.org:443/other") is a
+        assert clients.for_url("http://news.example.org/rss") is not a
+        await clients.aclose()
+        return a.is_closed
+
+    assert asyncio.run(scenario())
