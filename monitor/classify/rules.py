@@ -84,7 +84,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "upgrade.accept",
         "diplomatic_upgrade",
-        re.compile(r"\b(?:accept|accredit|admit|allow)\w*" + gap(5) + _ENVOY + r"\b", _I),
+        re.compile(r"\b(?:accept|accredit|admit|allow|host)\w*" + gap(5) + _ENVOY + r"\b", _I),
         8,
         keys=("ambassador", "envoy", "charg", "diplomat", "official", "representative", "consul"),
     ),
@@ -172,7 +172,8 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased",
         re.compile(
             r"\bde-?list\w*"
-            r"|\bremov\w*" + gap(8) + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions)\b"
+            r"|\b(?:remov|drop|delet|eras|strik)\w*" + gap(8)
+            + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions)\b"
             r"|\bno\s+longer\s+(?:lists?|designates?|considers?|regards?|treats?|classifies?|bans?)\b"
             r"|\b(?:struck|tak(?:e|es|en)|took)\s+off" + gap(4) + r"lists?\b",
             _I,
@@ -423,7 +424,7 @@ ONGOING = re.compile(
     _I,
 )
 DATED = re.compile(
-    r"\b(?:in|since|from|during|by|until|of|on)\s+(?:(?:early|late|mid-?)\s*)?(?:(" + _MONTH + r")\s+)?"
+    r"\b(?:in|since|from|during|of|on)\s+(?:(?:early|late|mid-?)\s*)?(?:(" + _MONTH + r")\s+)?"
     r"(?:\d{1,2},?\s+)?((?:19|20)\d\d)\b|\bin\s+(?:(?:early|late|mid-?)\s*)?(" + _MONTH + r")\b(?!\s+\d)",
     _I,
 )
