@@ -172,7 +172,8 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased",
         re.compile(
             r"\bde-?list\w*"
-            r"|\b(?:remov|drop|delet|eras|strik)\w*" + gap(8)
+            r"|\b(?:remov|drop|delet|eras|strik)\w*"
+            + gap(8)
             + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions)\b"
             r"|\bno\s+longer\s+(?:lists?|designates?|considers?|regards?|treats?|classifies?|bans?)\b"
             r"|\b(?:struck|tak(?:e|es|en)|took)\s+off" + gap(4) + r"lists?\b",
