@@ -314,7 +314,9 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
     before = _blank_pseudo_negations(_last_words(text[clause : candidate.start], 10))
     reported = _cue(_REPORTED, before) or (candidate.actors and _interested_source(text[: candidate.start]))
     candidate.cues = (f"reported:{reported.strip()}",) if reported else ()
-    negation = _cue(_NEGATION, before) or _cue(_NEGATION_AFTER, after)
+    # A claim answered by a denial later in the sentence ("Taliban say X recognised them; X denies").
+    denied = reported and R.LATER_DENIAL.search(text, candidate.start)
+    negation = _cue(_NEGATION, before) or _cue(_NEGATION_AFTER, after) or (denied.group() if denied else None)
     if negation:
         candidate.modality = "negated"
         candidate.cues += (f"negation:{negation}",)

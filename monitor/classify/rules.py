@@ -375,8 +375,9 @@ REPORTED = re.compile(
     _I,
 )
 INTERESTED_SOURCE = re.compile(
-    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|says|announc\w*)\b"
+    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
 )
+LATER_DENIAL = re.compile(r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?\s+(?:the\s+)?(?:claim|report)s?)\b", re.I)
 QUESTION_START = re.compile(r"^(?:Will|Would|Could|Should|Is|Are|Can|Does|Do|Might|Has|Have)\b")
 # A Taliban-side name before one of these is a modifier ("Taliban claim", "Taliban envoy"), not a subject.
 MODIFIED_NOUN = re.compile(
@@ -413,7 +414,9 @@ PAST = re.compile(
     + r"|(?:19|20)\d\d)\b|\bfor\s+(?:several|many|two|three|four|five|some)\s+"
     r"(?:years|months)\b|\banniversary\b|\bexplainer\b|\bbackgrounder\b|\bhow\s+[\w\s]{1,25}came\s+to\b"
     r"|\b(?:paved|cleared)\s+(?:the\s+)?way\b|\b\w+\s+years?\s+after\b|\bin\s+the\s+past\b"
-    r"|\b(?:which|who)\s+(?:had\s+|has\s+)?(?:\w+ly\s+)?\w+ed\b",
+    r"|\b(?:which|who)\s+(?:had\s+|has\s+)?(?:\w+ly\s+)?\w+ed\b"
+    # A present-tense relative clause is background too: "Qatar, which hosts a Taliban ambassador, ..."
+    r"|\b(?:which|who)\s+(?:already\s+)?(?:hosts?|keeps?|maintains?|holds?)\b",
     _I,
 )
 # A standing state of affairs: old news when the baseline already knows the fact.
