@@ -391,9 +391,13 @@ def history_cmd(
     )
     engine = engine_for(ctx)
     if show_items:
-        click.echo(output.render(history.items(engine, filters), fmt, ITEM_COLUMNS))
+        found = history.items(engine, filters)
+        click.echo(output.item_table(found) if fmt == "table" else output.render(found, fmt, ITEM_COLUMNS))
     else:
-        click.echo(output.render(history.events(engine, filters), fmt, EVENT_COLUMNS))
+        events = history.events(engine, filters)
+        click.echo(
+            output.event_table(events) if fmt == "table" else output.render(events, fmt, EVENT_COLUMNS)
+        )
 
 
 @main.command()

@@ -71,3 +71,52 @@ def render(rows: Sequence[dict[str, object]], fmt: str, columns: Sequence[str]) 
     if fmt == "csv":
         return as_csv(rows, columns).rstrip("\n")
     return as_table(rows, columns)
+
+
+_SHORT_TYPE = {
+    "recognition": "recognition",
+    "diplomatic_upgrade": "upgrade",
+    "sanctions_imposed": "sanctions+",
+    "sanctions_eased": "sanctions-",
+}
+TABLE_EVENT_COLUMNS = ["event", "date", "what", "src", "headline"]
+TABLE_ITEM_COLUMNS = ["item", "date", "feed", "what", "alert", "title"]
+
+
+def _what(row: dict[str, object]) -> str:
+    """'recognition KZ', 'sanctions- EU planned': type, actor and modality in one narrow column."""
+    kind = _SHORT_TYPE.get(str(row.get("event_type")), "")
+    if not kind:
+        return "-"
+    planned = " planned" if row.get("modality") == "planned" else ""
+    return f"{kind} {row.get('actor') or '?'}{planned}"
+
+
+def event_table(rows: Sequence[dict[str, object]]) -> str:
+    """Events for an 80-column terminal: the headline keeps the room (JSON and CSV have every column)."""
+    lines = [
+        {
+            "event": r["event"],
+            "date": str(r["detected_at"])[:10],
+            "what": _what(r),
+            "src": r["sources"],
+            "headline": r["headline"],
+        }
+        for r in rows
+    ]
+    return as_table(lines, TABLE_EVENT_COLUMNS)
+
+
+def item_table(rows: Sequence[dict[str, object]]) -> str:
+    lines = [
+        {
+            "item": r["item"],
+            "date": str(r["first_seen_at"])[:10],
+            "feed": _clip(str(r["feed"]), 14),
+            "what": _what(r),
+            "alert": r["alert"],
+            "title": r["title"],
+        }
+        for r in rows
+    ]
+    return as_table(lines, TABLE_ITEM_COLUMNS)
