@@ -185,7 +185,7 @@ def poll(ctx: click.Context, once: bool, feed_names: tuple[str, ...], drain_time
     unknown = [n for n in feed_names if n not in known]
     if unknown:
         raise InputError(f"--feed {unknown[0]}: no such feed in {config.path}")
-    feeds = [known[n] for n in feed_names] if feed_names else [f for f in config.feeds if f.enabled]
+    feeds = [known[n] for n in feed_names] if feed_names else config.enabled_feeds
     timeout = config.delivery.drain_timeout if drain_timeout is None else drain_timeout
     outcomes, drained = asyncio.run(_poll_once(config, feeds, timeout))
     for o in outcomes:

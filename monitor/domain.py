@@ -22,7 +22,6 @@ Reason = Literal[
     "restatement",
     "historical",
     "backlog",
-    "duplicate",
     "speculative",
 ]
 EVENT_TYPES: tuple[EventType, ...] = (

@@ -128,7 +128,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         metrics.watch_state(state_gauges(engine))
         sender = Sender(
             engine,
-            {h.name: h for h in config.webhooks if h.enabled},
+            {h.name: h for h in config.enabled_webhooks},
             config.delivery,
             hook_client,
             sender_db,

@@ -122,7 +122,7 @@ class Daemon:
         self.rt.config = self.rt.ctx.config = config
         # Added or changed feeds start from their rows (a changed URL reset what was learned).
         self.rt.ctx.states.update({f.name: states[f.name] for f in changed if f.name in states})
-        self.rt.sender.hooks = {h.name: h for h in config.webhooks if h.enabled}
+        self.rt.sender.hooks = {h.name: h for h in config.enabled_webhooks}
         self.rt.sender.settings = config.delivery
         self.add_feeds(changed, states, spread=False)
         self.rt.sender.wake()
