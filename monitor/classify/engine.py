@@ -24,6 +24,7 @@ _FIRST_WORDS = {
 _COORDINATION = re.compile(r"\s*(?:,|,?\s*and|&|as\s+well\s+as)\s*(?:the\s+)?", re.IGNORECASE)
 _RELATIVE = re.compile(r"(?:'s\b|\s*,\s*(?:which|who)\b)", re.IGNORECASE)
 _BY = re.compile(r"\bby\s+(?:the\s+)?$", re.IGNORECASE)
+_AGENT = re.compile(r"\s*(?:\w+ly\s+)?by\s+(?:the\s+)?", re.IGNORECASE)  # right after a passive trigger
 # Rules share keys: test each distinct key once per sentence, then pick the rules holding one.
 _KEYS = tuple(sorted({key for rule in R.RULES for key in rule.keys}))
 # Case-sensitive twins of the trigger patterns, run on lower-cased ASCII text (where they match
@@ -226,10 +227,14 @@ def _set_actor(candidate: Candidate, mentions: list[Mention]) -> None:
     """The actor is the subject left of the trigger, or "by X" after a passive one."""
     text, start, end = candidate.sentence, candidate.start, candidate.end
     for mention in mentions:
-        if mention.start < end or mention.kind not in ACTOR_KINDS or _words(text[end : mention.start]) > 5:
+        if mention.start < end or _words(text[end : mention.start]) > 5:
             continue
-        if _BY.search(text[end : mention.start]):
+        if mention.kind in ACTOR_KINDS and _BY.search(text[end : mention.start]):
             candidate.actors, candidate.actor_from = (mention,), "by"
+            return
+        if mention.kind in REVERSED_KINDS and _AGENT.fullmatch(text[end : mention.start]):
+            # "Syria's new government recognised by the Taliban": the Taliban act, Syria is the target.
+            candidate.actors, candidate.reject = (mention,), "taliban_actor"
             return
     for position in range(len(mentions) - 1, -1, -1):
         mention = mentions[position]
@@ -452,6 +457,9 @@ def _novelty(
             ]
     if chosen.past or chosen.rule.standing:
         return "historical", [f"history:{cue}" for cue in chosen.past or ("standing state",)]
+    unchanged = [cue for cue in chosen.ongoing if R.NO_CHANGE.match(cue)]
+    if unchanged:  # "the UN travel ban remains in place": a state of affairs, not a change to it
+        return "restatement", [f"history:{cue}" for cue in unchanged]
     return None, []
 
 

@@ -377,6 +377,8 @@ REPORTED = re.compile(
 INTERESTED_SOURCE = re.compile(
     r"\b(?:Taliban|Taleban|Islamic\s+Emirate|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
 )
+# Of the ongoing cues, those that say nothing changed: not news even for a fact the baseline lacks.
+NO_CHANGE = re.compile(r"^(?:remain|stay|unchanged|in\s+force)", re.I)
 LATER_DENIAL = re.compile(r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?\s+(?:the\s+)?(?:claim|report)s?)\b", re.I)
 QUESTION_START = re.compile(r"^(?:Will|Would|Could|Should|Is|Are|Can|Does|Do|Might|Has|Have)\b")
 # A Taliban-side name before one of these is a modifier ("Taliban claim", "Taliban envoy"), not a subject.
@@ -424,7 +426,8 @@ ONGOING = re.compile(
     r"\balready\b|\b(?:first|only)\s+(?:country|state|nation|government)\s+(?:in\s+the\s+world\s+)?"
     r"(?:so\s+far\s+)?to\b|\bremain\w*\s+(?:frozen|in\s+force|in\s+place|in\s+effect|out\s+of\s+reach|intact"
     r"|unchanged|blocked|listed)\b|\bstill\b|\bcontinu\w*\s+to\b|\bha[sd]\s+had\b|\birreversible\b"
-    r"|\bnot\s+be\s+revisited\b|\bexisting\b|\bunchanged\b|\bin\s+force\b",
+    r"|\bnot\s+be\s+revisited\b|\bexisting\b|\bunchanged\b|\bin\s+force\b"
+    r"|\bstay(?:s|ed|ing)?\s+(?:frozen|in\s+force|in\s+place|in\s+effect|blocked|listed)\b",
     _I,
 )
 DATED = re.compile(
