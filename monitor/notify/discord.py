@@ -20,6 +20,7 @@ from monitor.notify.text import (
     digest_title,
     escape_line_start,
     iso_utc,
+    markdown_link,
     more_note,
     notice_title,
     outlets,
@@ -52,16 +53,6 @@ def escape(text: str) -> str:
     """Backslash-escape Discord markdown and break `@everyone`/`@here` with a zero-width space."""
     text = escape_line_start(text.translate(_MARKDOWN))
     return _MASS_PING.sub("@\u200b\\1", text)
-
-
-def link(url: str | None, label: str) -> str:
-    """A masked link we build; `(`, `)`, `<`, `>` in the URL are percent-encoded to keep it whole."""
-    url = safe_link(url)
-    if url is None:
-        return label
-    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
-        url = url.replace(char, code)
-    return f"[{label}]({url})"
 
 
 def _field(name: str, value: str) -> dict[str, object]:
@@ -112,7 +103,7 @@ def _notice(notice: Notice) -> dict[str, object]:
 
 
 def _digest_line(alert: Alert) -> str:
-    headline = link(alert.link, clip(alert.headline, 200, escape))
+    headline = markdown_link(alert.link, clip(alert.headline, 200, escape))
     planned = " · **PLANNED**" if alert.modality == "planned" else ""
     actor = clip(actor_label(alert), 100, escape)
     return (

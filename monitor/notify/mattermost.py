@@ -18,11 +18,11 @@ from monitor.notify.text import (
     digest_title,
     escape_line_start,
     human_time,
+    markdown_link,
     more_note,
     notice_title,
     outlets,
     percent,
-    safe_link,
     status_word,
     take_lines,
 )
@@ -39,15 +39,6 @@ def escape(text: str) -> str:
     return escape_line_start(text.translate(_TABLE))
 
 
-def link(url: str | None, label: str) -> str:
-    url = safe_link(url)
-    if url is None:
-        return label
-    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
-        url = url.replace(char, code)
-    return f"[{label}]({url})"
-
-
 def _alert(alert: Alert) -> str:
     facts = (
         f"**Actor:** {clip(actor_label(alert), 300, escape)} · **Confidence:** {percent(alert.confidence)} · "
@@ -55,7 +46,7 @@ def _alert(alert: Alert) -> str:
     )
     lines = [
         f"#### {clip(alert_title(alert), 300, escape)}",
-        f"**{link(alert.link, clip(alert.headline, 500, escape))}**",
+        f"**{markdown_link(alert.link, clip(alert.headline, 500, escape))}**",
         facts,
         "> " + clip(alert.evidence, 2000, escape),
     ]
@@ -75,7 +66,7 @@ def _notice(notice: Notice) -> str:
 
 
 def _digest_line(alert: Alert) -> str:
-    headline = link(alert.link, clip(alert.headline, 200, escape))
+    headline = markdown_link(alert.link, clip(alert.headline, 200, escape))
     planned = " · **PLANNED**" if alert.modality == "planned" else ""
     actor = clip(actor_label(alert), 100, escape)
     return (

@@ -88,6 +88,17 @@ def safe_link(link: str | None) -> str | None:
     return link if len(link) <= MAX_LINK and _SAFE_LINK.fullmatch(link) else None
 
 
+def markdown_link(url: str | None, label: str) -> str:
+    """A masked markdown link we build (Discord, Mattermost); `(`, `)`, `<`, `>` in the URL are
+    percent-encoded to keep it whole. Without a usable URL, just the label."""
+    url = safe_link(url)
+    if url is None:
+        return label
+    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(char, code)
+    return f"[{label}]({url})"
+
+
 def actor_label(alert: Alert) -> str:
     """Who acted, as "Kazakhstan (KZ)"; degrades to whichever part is known."""
     if alert.actor_name and alert.actor:
