@@ -239,22 +239,9 @@ async def _record_failure(
     status = error.status if isinstance(error, FetchStatusError) else None
     gone = isinstance(error, FeedGone)
     if isinstance(error, FetchRateLimited) and error.retry_after is not None:
-        # Not a breakage: come back when the server says, and not sooner than usual.
-        wait = max(error.retry_after, feed.interval)
-        next_at: datetime | None = now + timedelta(seconds=wait)
-        await write_state(
-            ctx,
-            state,
-            last_status=status,
-            last_error=str(error)[:1000],
-            last_polled_at=now,
-            next_poll_at=next_at,
-        )
-        ctx.metrics.polled(feed.name, "rate_limited", 0, [])
-        log.warning("feed rate limited", extra={"feed": feed.name, "status": status, "retry_in": round(wait)})
-        return PollOutcome(feed.name, "rate_limited", status, error=str(error), next_poll_at=next_at)
-    next_at = None if gone else next_poll(ctx, feed, now, errors=state.error_count + 1)
+        return await _record_rate_limited(ctx, feed, state, error, error.retry_after, now)
     count = state.error_count + 1
+    next_at = None if gone else next_poll(ctx, feed, now, errors=count)
     await write_state(
         ctx,
         state,
@@ -283,6 +270,32 @@ async def _record_failure(
     if kind:
         await _notify(ctx, state, kind, f"{count} consecutive failures; last: {error}")
     return PollOutcome(feed.name, outcome, status, error=str(error), next_poll_at=next_at)
+
+
+async def _record_rate_limited(
+    ctx: Context,
+    feed: FeedConfig,
+    state: store.FeedState,
+    error: FetchRateLimited,
+    retry_after: float,
+    now: datetime,
+) -> PollOutcome:
+    """Not a breakage: come back when the server says, and not sooner than usual."""
+    wait = max(retry_after, feed.interval)
+    next_at = now + timedelta(seconds=wait)
+    await write_state(
+        ctx,
+        state,
+        last_status=error.status,
+        last_error=str(error)[:1000],
+        last_polled_at=now,
+        next_poll_at=next_at,
+    )
+    ctx.metrics.polled(feed.name, "rate_limited", 0, [])
+    log.warning(
+        "feed rate limited", extra={"feed": feed.name, "status": error.status, "retry_in": round(wait)}
+    )
+    return PollOutcome(feed.name, "rate_limited", error.status, error=str(error), next_poll_at=next_at)
 
 
 async def _maybe_recovered(ctx: Context, state: store.FeedState, *, new_items: bool) -> None:
