@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/latency.py [--alerts 100] [--check]
 Builds one feed per alert, each with one distinct topical headline ("<State> formally recognises the
 Taliban government", a different UN member state each, checked to alert against the seed baseline),
 served from a separate process that is also the `generic` webhook receiver and notes each request's
-arrival time (time.time()) and event id. The monitor runs in this process: open_runtime, the outbox
+arrival time (time.time()) and event id. The monitor runs in this process: open_resources, the outbox
 sender as a task, poll_all, then a bounded wait for every delivery. Latency is arrival time minus
 events.detected_at (the moment the item was classified and stored with its outbox rows), so it
 covers the outbox, the sender and the webhook request. `delivery.digest_after` is set above the number of
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from feedserver import ServerProcess
 from sqlalchemy.engine import Engine
 
-from monitor import runtime, store
+from monitor import resources, store
 from monitor.classify import Baseline, classify, load_baseline
 from monitor.classify.gazetteer_data import STATES
 from monitor.config import load_config
@@ -96,11 +96,11 @@ def detection_times(engine: Engine) -> dict[str, datetime]:
 async def run_monitor(
     config: Any, server: ServerProcess, count: int, timeout: float
 ) -> tuple[list[tuple[float, str]], dict[str, datetime]]:
-    async with runtime.open_runtime(config) as rt:
+    async with resources.open_resources(config) as rt:
         stop = asyncio.Event()
         sender = asyncio.create_task(rt.sender.run(stop))
         began = time.time()
-        await runtime.poll_all(rt, config.enabled_feeds)
+        await resources.poll_all(rt, config.enabled_feeds)
         print(f"poll_all took {(time.time() - began) * 1000:.0f} ms")
         arrivals = await asyncio.to_thread(server.wait_for_hooks, count, timeout)
         if arrivals:

@@ -7,7 +7,7 @@ A separate server process serves N feeds (/feed/<i>, cycling through the real-fe
 
   lower bound  httpx.AsyncClient GETs all N URLs (20 at once, the monitor's max_concurrency) and
                feedparser.parse()s each body, nothing else;
-  cold cycle   runtime.open_runtime + runtime.poll_all into a new SQLite database (every item new);
+  cold cycle   resources.open_resources + resources.poll_all into a new SQLite database (every item new);
   warm cycle   the same again on that database (every feed answers 304).
 
 Targets: cold / lower bound <= 1.5; warm <= 3 s per 1000 feeds; peak RSS <= 150 MB. `--check` exits 1
@@ -172,7 +172,7 @@ def instrument() -> Stopwatch:
 
 
 async def cycle(workdir: Path, phase: str, profile: bool) -> dict[str, Any]:
-    from monitor import runtime
+    from monitor import resources
     from monitor.config import load_config
 
     config = load_config(workdir / "feeds.yaml")
@@ -180,13 +180,13 @@ async def cycle(workdir: Path, phase: str, profile: bool) -> dict[str, Any]:
     loop_profile, db_profile = cProfile.Profile(), cProfile.Profile()
     started, cpu = time.perf_counter(), time.process_time()
     loop_cpu = time.thread_time()
-    async with runtime.open_runtime(config) as rt:
+    async with resources.open_resources(config) as rt:
         opened = time.perf_counter()
         db_cpu = await rt.db(time.thread_time)
         if profile:
             loop_profile.enable()
             await rt.db(db_profile.enable)
-        outcomes = await runtime.poll_all(rt, config.enabled_feeds)
+        outcomes = await resources.poll_all(rt, config.enabled_feeds)
         if profile:
             loop_profile.disable()
             await rt.db(db_profile.disable)
@@ -241,7 +241,7 @@ def describe_cycle(name: str, result: dict[str, Any]) -> str:
     outcomes = ", ".join(f"{count} {outcome}" for outcome, count in sorted(result["outcomes"].items()))
     return (
         f"{name}: {result['seconds']:.2f} s, CPU {result['cpu']:.2f} s "
-        f"(open_runtime {result['open_seconds']:.2f} s + poll_all {result['poll_seconds']:.2f} s); "
+        f"(open_resources {result['open_seconds']:.2f} s + poll_all {result['poll_seconds']:.2f} s); "
         f"feeds: {outcomes}; new items {result['new_items']}; "
         f"items stored {result['stored_items']}; peak RSS {result['rss_mb']:.0f} MB"
     )

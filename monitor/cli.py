@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor import config as config_mod
-from monitor import history, logs, outbox, output, runtime
+from monitor import history, logs, outbox, output, resources
 from monitor.db import open_database
 from monitor.errors import ConfigError, InputError, MonitorError, StoreError
 
@@ -152,7 +152,7 @@ def check_config(ctx: click.Context) -> None:
 @handle_errors
 def run(ctx: click.Context, health_port: int | None, stop_timeout: float) -> None:
     """Run the daemon: poll every enabled feed on its schedule and deliver alerts until stopped."""
-    from monitor.schedule import run_daemon
+    from monitor.daemon import run_daemon
 
     config = load(ctx)
     if health_port is not None:
@@ -199,9 +199,9 @@ def poll(ctx: click.Context, once: bool, feed_names: tuple[str, ...], drain_time
 
 
 async def _poll_once(config: Any, feeds: list[Any], drain_timeout: float) -> tuple[list[Any], Any]:
-    async with runtime.open_runtime(config) as rt:
-        outcomes = await runtime.poll_all(rt, feeds)
-        drained = await runtime.drain_outbox(rt, drain_timeout)
+    async with resources.open_resources(config) as rt:
+        outcomes = await resources.poll_all(rt, feeds)
+        drained = await resources.drain_outbox(rt, drain_timeout)
     return outcomes, drained
 
 
@@ -245,7 +245,7 @@ def _baseline(ctx: click.Context, use_db: bool) -> Any:
 
     config = load(ctx) if use_db else _config_or_default(ctx)
     if use_db:
-        return runtime.baseline_with_history(config, engine_for(ctx))
+        return resources.baseline_with_history(config, engine_for(ctx))
     return load_baseline(config.baseline if config else _default_baseline())
 
 

@@ -24,11 +24,11 @@ from sqlalchemy.engine import Engine
 
 from monitor import outbox
 from monitor.config import Delivery, WebhookConfig
+from monitor.dbthread import DbThread
 from monitor.domain import Alert, Digest, Notice
 from monitor.errors import DeliveryRejected, DeliveryRetryable, TargetBroken
 from monitor.notify import Rendered, render
 from monitor.notify.response import interpret, min_interval, rate_wait
-from monitor.worker import DbThread
 
 log = logging.getLogger("monitor.deliver")
 DIGEST_MAX = 25  # alerts per digest message; more go in the next one

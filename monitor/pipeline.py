@@ -21,13 +21,13 @@ from sqlalchemy.engine import Connection, Engine
 from monitor import notices, outbox, store
 from monitor.classify import Baseline, Fact, classify
 from monitor.config import Config, FeedConfig
+from monitor.dbthread import DbThread
 from monitor.domain import Decision, FeedItem, ParsedFeed
 from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusError, ParseError
 from monitor.fetch import FetchSettings, HostClients, HostLimiter, fetch
 from monitor.metrics import Metrics
 from monitor.parse import link_key, parse
 from monitor.recorder import Recorder
-from monitor.worker import DbThread
 
 log = logging.getLogger("monitor.pipeline")
 Outcome = Literal["new", "unchanged", "not_modified", "failed", "rate_limited", "gone", "skipped"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from sqlalchemy.engine import Engine
 
 from monitor import store
-from monitor.worker import DbThread
+from monitor.dbthread import DbThread
 
 
 class Recorder:

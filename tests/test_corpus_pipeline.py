@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from httpserver import LoopbackServer
 from support import BASELINE, SHARED
 
-from monitor import runtime
+from monitor import resources
 from monitor.config import load_config
 
 CORPUS = SHARED / "corpora" / "feedparser-tests"
@@ -32,8 +32,8 @@ def test_the_whole_feedparser_corpus_goes_through_the_pipeline(tmp_path: Path) -
         config = load_config(config_file)
 
         async def cycle() -> list[str]:
-            async with runtime.open_runtime(config) as rt:
-                return [o.outcome for o in await runtime.poll_all(rt, config.feeds)]
+            async with resources.open_resources(config) as rt:
+                return [o.outcome for o in await resources.poll_all(rt, config.feeds)]
 
         outcomes = asyncio.run(cycle())
     assert set(outcomes) <= {"new", "failed"}

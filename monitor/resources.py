@@ -23,6 +23,7 @@ from monitor import models, outbox, store
 from monitor.classify import Baseline, Fact, load_baseline
 from monitor.config import Config, FeedConfig
 from monitor.db import open_database
+from monitor.dbthread import DbThread
 from monitor.deliver import DrainCounts, Sender
 from monitor.domain import EventType
 from monitor.errors import StoreError
@@ -31,13 +32,12 @@ from monitor.metrics import Metrics
 from monitor.pipeline import Context, PollOutcome, poll_feed
 from monitor.recorder import Recorder
 from monitor.redact import quiet_http_loggers
-from monitor.worker import DbThread
 
-log = logging.getLogger("monitor.runtime")
+log = logging.getLogger("monitor.resources")
 
 
 @dataclass
-class Runtime:
+class Resources:
     config: Config
     engine: Engine
     db: DbThread
@@ -104,7 +104,7 @@ def state_gauges(engine: Engine) -> Any:
 
 
 @asynccontextmanager
-async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
+async def open_resources(config: Config) -> AsyncIterator[Resources]:
     """Everything a poll or a delivery needs; closed in reverse order on the way out."""
     quiet_http_loggers()
     engine = open_database(config.database)
@@ -147,7 +147,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             states,
             on_events=sender.wake,
         )
-        yield Runtime(config, engine, db, ctx, sender, metrics)
+        yield Resources(config, engine, db, ctx, sender, metrics)
     finally:
         await recorder.close()
         await clients.aclose()
@@ -157,7 +157,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         engine.dispose()
 
 
-async def poll_all(rt: Runtime, feeds: list[FeedConfig]) -> list[PollOutcome]:
+async def poll_all(rt: Resources, feeds: list[FeedConfig]) -> list[PollOutcome]:
     """One cycle: every given feed once, concurrently up to `defaults.max_concurrency`."""
     gate = asyncio.Semaphore(rt.config.defaults.max_concurrency)
 
@@ -172,7 +172,7 @@ async def poll_all(rt: Runtime, feeds: list[FeedConfig]) -> list[PollOutcome]:
     return list(await asyncio.gather(*(one(f) for f in feeds)))
 
 
-async def drain_outbox(rt: Runtime, timeout: float) -> DrainCounts:
+async def drain_outbox(rt: Resources, timeout: float) -> DrainCounts:
     """Send until nothing is due soon, or `timeout` seconds pass (cron-style use of `poll --once`)."""
     total = DrainCounts()
     deadline = time.monotonic() + timeout

@@ -22,17 +22,19 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import health, runtime, store
+from monitor import health, resources, store
 from monitor.config import Config, FeedConfig
 from monitor.errors import MonitorError
 from monitor.pipeline import PollOutcome, poll_feed
 
-log = logging.getLogger("monitor.schedule")
+log = logging.getLogger("monitor.daemon")
 SPREAD = 60.0  # seconds over which first polls are spread
 
 
 class Daemon:
-    def __init__(self, rt: runtime.Runtime, load_config: Callable[[], Config], stop_timeout: float) -> None:
+    def __init__(
+        self, rt: resources.Resources, load_config: Callable[[], Config], stop_timeout: float
+    ) -> None:
         self.rt = rt
         self.load_config = load_config
         self.stop_timeout = stop_timeout
@@ -103,7 +105,7 @@ class Daemon:
         Settings built once at start-up (defaults.*, health, logging, database) need a restart."""
         try:
             config = await self.rt.db(self.load_config)
-            states = await self.rt.db(runtime.sync_config, config, self.rt.engine)
+            states = await self.rt.db(resources.sync_config, config, self.rt.engine)
         except MonitorError as error:
             log.error("config reload refused; the old config keeps running", extra={"error": str(error)})
             return
@@ -175,7 +177,7 @@ class Daemon:
 async def run_daemon(
     config: Config, load_config: Callable[[], Config], stop_timeout: float
 ) -> dict[str, int]:
-    async with runtime.open_runtime(config) as rt:
+    async with resources.open_resources(config) as rt:
         daemon = Daemon(rt, load_config, stop_timeout)
         counts = await daemon.run()
     summary = dict(counts)
