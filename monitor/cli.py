@@ -2,25 +2,29 @@
 
 User mistakes (bad config, bad input, unreachable database) end in one clear
 line on stderr and exit status 2, never a traceback.
+
+Start-up is kept to click alone: every command imports what it needs inside its body (SQLAlchemy, pydantic,
+httpx and feedparser cost ~0.5 s to import), so `--help` and read-only queries answer at once.
+tests/test_cli_startup.py holds every command to this.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from monitor import config as config_mod
-from monitor import history, logs, outbox, output, resources
-from monitor.db import open_database
 from monitor.errors import ConfigError, InputError, MonitorError, StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from monitor.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,16 +80,21 @@ def format_option(fn: F) -> F:
     )(fn)
 
 
-def load(ctx: click.Context) -> Any:
+def load(ctx: click.Context) -> Config:
     """The validated config (parsed once per command)."""
+    from monitor import config as config_mod
+
     obj = ctx.ensure_object(dict)
     if "config" not in obj:
         obj["config"] = config_mod.load_config(config_mod.config_path(obj.get("config_arg")))
-    return obj["config"]
+    config: Config = obj["config"]
+    return config
 
 
-def engine_for(ctx: click.Context) -> Any:
+def engine_for(ctx: click.Context) -> Engine:
     """The opened database; its connections are closed when the command ends."""
+    from monitor.db import open_database
+
     engine = open_database(load(ctx).database)
     ctx.call_on_close(engine.dispose)
     return engine
@@ -117,7 +126,9 @@ def main(ctx: click.Context, config_arg: str | None, log_format: str | None, log
     ctx.ensure_object(dict).update(config_arg=config_arg, log_format=log_format, log_level=log_level)
 
 
-def setup_logging(ctx: click.Context, config: Any) -> None:
+def setup_logging(ctx: click.Context, config: Config) -> None:
+    from monitor import logs
+
     obj = ctx.ensure_object(dict)
     logs.setup(obj.get("log_format") or config.logging.format, obj.get("log_level") or config.logging.level)
 
@@ -152,6 +163,9 @@ def check_config(ctx: click.Context) -> None:
 @handle_errors
 def run(ctx: click.Context, health_port: int | None, stop_timeout: float) -> None:
     """Run the daemon: poll every enabled feed on its schedule and deliver alerts until stopped."""
+    import asyncio
+
+    from monitor import config as config_mod
     from monitor.daemon import run_daemon
 
     config = load(ctx)
@@ -179,6 +193,8 @@ def run(ctx: click.Context, health_port: int | None, stop_timeout: float) -> Non
 @handle_errors
 def poll(ctx: click.Context, once: bool, feed_names: tuple[str, ...], drain_timeout: float | None) -> None:
     """Run one polling cycle and deliver what it found (for cron and for trying a config)."""
+    import asyncio
+
     config = load(ctx)
     setup_logging(ctx, config)
     known = {f.name: f for f in config.feeds}
@@ -199,6 +215,8 @@ def poll(ctx: click.Context, once: bool, feed_names: tuple[str, ...], drain_time
 
 
 async def _poll_once(config: Any, feeds: list[Any], drain_timeout: float) -> tuple[list[Any], Any]:
+    from monitor import resources
+
     async with resources.open_resources(config) as rt:
         outcomes = await resources.poll_all(rt, feeds)
         drained = await resources.drain_outbox(rt, drain_timeout)
@@ -211,6 +229,8 @@ async def _poll_once(config: Any, feeds: list[Any], drain_timeout: float) -> tup
 @handle_errors
 def feeds(ctx: click.Context, as_json: bool) -> None:
     """One row per feed: last status, items stored, errors, last and next poll."""
+    from monitor import history, output
+
     rows = history.feeds(engine_for(ctx))
     click.echo(output.as_json(rows) if as_json else output.as_table(rows, FEED_COLUMNS))
 
@@ -230,6 +250,8 @@ def classify(ctx: click.Context, file: Any, text: str | None, use_db: bool) -> N
 
     Writes one JSON line per input line, in order; a malformed line is reported and skipped (exit 1).
     """
+    import json
+
     from monitor.classify import classify as classify_one
     from monitor.classify import classify_jsonl
 
@@ -241,6 +263,7 @@ def classify(ctx: click.Context, file: Any, text: str | None, use_db: bool) -> N
 
 
 def _baseline(ctx: click.Context, use_db: bool) -> Any:
+    from monitor import resources
     from monitor.classify import load_baseline
 
     config = load(ctx) if use_db else _config_or_default(ctx)
@@ -251,6 +274,8 @@ def _baseline(ctx: click.Context, use_db: bool) -> Any:
 
 def _config_or_default(ctx: click.Context) -> Any:
     """classify/explain work without a config file: the packaged seeds are the baseline then."""
+    from monitor import config as config_mod
+
     path = config_mod.config_path(ctx.ensure_object(dict).get("config_arg"))
     if not path.exists() and ctx.obj.get("config_arg") is None:
         return None
@@ -286,6 +311,8 @@ def webhooks() -> None:
 @handle_errors
 def webhooks_test(ctx: click.Context, name: str) -> None:
     """Send a sample alert to webhook NAME and print the outcome (status, time, the service's error text)."""
+    import asyncio
+
     from monitor.webhook_test import send_sample
 
     config = load(ctx)
@@ -311,6 +338,8 @@ def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
     """The outbox: one row per delivery (webhook, event, status, attempts, last error, next attempt)."""
     if ctx.invoked_subcommand is not None:
         return
+    from monitor import history, outbox, output
+
     engine = engine_for(ctx)
     rows = outbox.list_deliveries(engine, status)
     shown = [{k: history._iso(v) for k, v in r.items()} for r in rows]
@@ -332,6 +361,8 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
     """Requeue delivery ID (or every dead one with --dead); the next run or poll sends it."""
     if (delivery_id is None) == (not dead):
         raise InputError("give a delivery ID or --dead (not both)")
+    from monitor import outbox
+
     count = outbox.requeue(engine_for(ctx), datetime.now(UTC), delivery_id)
     if delivery_id is not None and count == 0:
         raise InputError(f"delivery {delivery_id}: no such unsent delivery")
@@ -372,11 +403,13 @@ def history_cmd(
     fmt: str,
 ) -> None:
     """Events (one row per development, newest first) or, with --items, every stored item."""
-    from monitor.classify import resolve_actor
+    from monitor import history, output
 
     now = datetime.now(UTC)
     code = None
     if actor:
+        from monitor.classify import resolve_actor  # the classifier's tables cost 0.1 s to import
+
         code = resolve_actor(actor)
         if code is None:
             raise InputError(f"--actor {actor!r}: not a known state, code or body")
@@ -406,6 +439,10 @@ def history_cmd(
 @handle_errors
 def stats(ctx: click.Context, fmt: str) -> None:
     """Counts per feed, event type, actor and day."""
+    import json
+
+    from monitor import history, output
+
     tables = history.stats(engine_for(ctx))
     if fmt == "json":
         click.echo(json.dumps(tables, indent=2, default=str))

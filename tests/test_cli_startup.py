@@ -1,0 +1,55 @@
+"""The CLI starts in a blink: help for every command loads click and nothing heavy.
+
+Run in a fresh interpreter, since this test session has long since imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("sqlalchemy", "sqlmodel", "feedparser", "httpx", "httpcore", "pydantic", "yaml", "apscheduler")
+
+# Walk the command tree, ask each command for --help, and report what got imported.
+PROBE = """
+import json, sys
+import click
+from click.testing import CliRunner
+from monitor.cli import main
+
+def walk(group, path):
+    yield path
+    if isinstance(group, click.Group):
+        for name, command in sorted(group.commands.items()):
+            yield from walk(command, [*path, name])
+
+runner = CliRunner()
+results = {}
+for path in walk(main, []):
+    result = runner.invoke(main, [*path, "--help"])
+    results[" ".join(path) or "monitor"] = [result.exit_code, result.output.startswith("Usage:")]
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:]))
+print(json.dumps({"results": results, "heavy": heavy}))
+"""
+
+
+def probe() -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *HEAVY], capture_output=True, text=True, timeout=60, check=True
+    )
+    found: dict[str, object] = json.loads(done.stdout)
+    return found
+
+
+def test_help_of_every_command_imports_nothing_heavy() -> None:
+    found = probe()
+    results = found["results"]
+    assert isinstance(results, dict)
+    # The tree as users see it: a new command shows up here and must have working --help too.
+    assert {"monitor", "run", "poll", "history", "stats", "feeds", "deliveries", "deliveries retry"} <= set(
+        results
+    )
+    failing = {name: r for name, r in results.items() if r != [0, True]}
+    assert failing == {}
+    assert found["heavy"] == []
