@@ -14,7 +14,6 @@ import functools
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -80,22 +79,29 @@ def format_option(fn: F) -> F:
     )(fn)
 
 
-def load(ctx: click.Context) -> Config:
-    """The validated config (parsed once per command)."""
+def load(ctx: click.Context, *, sends: bool = False) -> Config:
+    """The validated config (parsed once per command). Only commands that send (`sends`) need the
+    webhooks' secrets: the others work while a webhook's variable is unset."""
     from monitor import config as config_mod
 
     obj = ctx.ensure_object(dict)
-    if "config" not in obj:
-        obj["config"] = config_mod.load_config(config_mod.config_path(obj.get("config_arg")))
-    config: Config = obj["config"]
+    key = "config_sending" if sends else "config"
+    if key not in obj:
+        path = config_mod.config_path(obj.get("config_arg"))
+        obj[key] = config_mod.load_config(path, webhook_secrets=sends)
+    config: Config = obj[key]
     return config
 
 
-def engine_for(ctx: click.Context) -> Engine:
-    """The opened database; its connections are closed when the command ends."""
-    from monitor.db import open_database
+def engine_for(ctx: click.Context, *, note: bool = True) -> Engine:
+    """The opened database; its connections are closed when the command ends. A SQLite file the daemon
+    has not created yet is not created here: the command sees an empty history and says why."""
+    from monitor.db import open_existing
 
-    engine = open_database(load(ctx).database)
+    config = ctx.ensure_object(dict).get("config_sending") or load(ctx)
+    engine, missing = open_existing(config.database)
+    if missing is not None and note:
+        click.echo(f"note: no database yet at {missing} (the first run or poll creates it)", err=True)
     ctx.call_on_close(engine.dispose)
     return engine
 
@@ -137,12 +143,15 @@ def setup_logging(ctx: click.Context, config: Config) -> None:
 @click.pass_context
 @handle_errors
 def check_config(ctx: click.Context) -> None:
-    """Validate the config file (and the baseline it names) and print a summary."""
+    """Validate the config (every variable it uses must be set), the baseline and the database; print a
+    summary."""
     from monitor.classify import load_baseline
+    from monitor.db import probe
 
-    config = load(ctx)
+    config = load(ctx, sends=True)
     facts = len(load_baseline(config.baseline).facts)
-    click.echo(f"{config.summary()}\nbaseline facts: {facts}")
+    state = probe(config.database)
+    click.echo(f"{config.summary()}\nbaseline facts: {facts}\ndatabase state: {state}")
 
 
 @main.command()
@@ -168,14 +177,14 @@ def run(ctx: click.Context, health_port: int | None, stop_timeout: float) -> Non
     from monitor import config as config_mod
     from monitor.daemon import run_daemon
 
-    config = load(ctx)
+    config = load(ctx, sends=True)
     if health_port is not None:
         config = config.model_copy(update={"health": config.health.model_copy(update={"port": health_port})})
     setup_logging(ctx, config)
     path = config_mod.config_path(ctx.obj.get("config_arg"))
 
     def reload() -> Any:
-        return config_mod.load_config(path)
+        return config_mod.load_config(path, webhook_secrets=True)
 
     asyncio.run(run_daemon(config, reload, stop_timeout))
 
@@ -195,7 +204,7 @@ def poll(ctx: click.Context, once: bool, feed_names: tuple[str, ...], drain_time
     """Run one polling cycle and deliver what it found (for cron and for trying a config)."""
     import asyncio
 
-    config = load(ctx)
+    config = load(ctx, sends=True)
     setup_logging(ctx, config)
     known = {f.name: f for f in config.feeds}
     unknown = [n for n in feed_names if n not in known]
@@ -269,7 +278,7 @@ def _baseline(ctx: click.Context, use_db: bool) -> Any:
     config = load(ctx) if use_db else _config_or_default(ctx)
     if use_db:
         return resources.baseline_with_history(config, engine_for(ctx))
-    return load_baseline(config.baseline if config else _default_baseline())
+    return load_baseline(config.baseline if config else None)
 
 
 def _config_or_default(ctx: click.Context) -> Any:
@@ -280,10 +289,6 @@ def _config_or_default(ctx: click.Context) -> Any:
     if not path.exists() and ctx.obj.get("config_arg") is None:
         return None
     return load(ctx)
-
-
-def _default_baseline() -> Path:
-    return Path(__file__).resolve().parent.parent / "seeds" / "baseline.yaml"
 
 
 @main.command()
@@ -315,7 +320,7 @@ def webhooks_test(ctx: click.Context, name: str) -> None:
 
     from monitor.webhook_test import send_sample
 
-    config = load(ctx)
+    config = load(ctx, sends=True)
     hook = next((h for h in config.webhooks if h.name == name), None)
     if hook is None:
         raise InputError(
@@ -363,7 +368,8 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
         raise InputError("give a delivery ID or --dead (not both)")
     from monitor import outbox
 
-    count = outbox.requeue(engine_for(ctx), datetime.now(UTC), delivery_id)
+    load(ctx, sends=True)  # a requeued delivery goes to a webhook: its secrets must be set
+    count = outbox.requeue(engine_for(ctx, note=False), datetime.now(UTC), delivery_id)
     if delivery_id is not None and count == 0:
         raise InputError(f"delivery {delivery_id}: no such unsent delivery")
     click.echo(f"{count} deliveries requeued")
@@ -471,5 +477,5 @@ def prune(ctx: click.Context, days: int | None) -> None:
         click.echo("retention disabled (retention.items_days is empty or 0): nothing pruned")
         return
     cutoff = store.stale_cutoff(datetime.now(UTC), days)
-    count = store.prune_items(engine_for(ctx), cutoff, prune_events=config.retention.prune_events)
+    count = store.prune_items(engine_for(ctx, note=False), cutoff, prune_events=config.retention.prune_events)
     click.echo(f"{count} items pruned (first seen before {cutoff.date()})")

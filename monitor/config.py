@@ -278,11 +278,12 @@ class LoggingConfig(_Model):
 
 
 class Config(_Model):
-    """The whole validated configuration. `path`, `database` and `baseline` are absolute after load."""
+    """The whole validated configuration. `path`, `database` and `baseline` are absolute after load;
+    `baseline` None means the baseline shipped with the package (monitor.seeds)."""
 
     path: Path
     database: str = DEFAULT_DATABASE
-    baseline: Path = Path("seeds/baseline.yaml")
+    baseline: Path | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     feeds: list[FeedConfig] = Field(default_factory=list)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
@@ -338,7 +339,7 @@ class Config(_Model):
             [
                 f"config:    {self.path}",
                 f"database:  {redact_database_url(self.database)}",
-                f"baseline:  {self.baseline}",
+                f"baseline:  {self.baseline or 'the packaged seeds/baseline.yaml'}",
                 _feeds_line(self),
                 _webhooks_line(self.webhooks),
                 _delivery_line(self.delivery),
@@ -488,13 +489,18 @@ class _Source:
         return ConfigError(str(self.file), key, reason, self.line_of(key))
 
 
-def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: Path, environ: Mapping[str, str] | None = None, *, webhook_secrets: bool = True
+) -> Config:
     """Read, parse, expand ``${VAR}``, validate. Any problem raises one `ConfigError`.
 
     `environ` defaults to the process environment. Relative SQLite paths and a
     relative `baseline` are resolved against the config file's folder; a
     relative SQLite path in ``$MONITOR_DATABASE_URL`` against the working
     directory. Nothing is created on disk.
+
+    With `webhook_secrets` False (commands that send nothing), a webhook whose `url` or `secret` uses
+    an unset variable is still checked for every other mistake, then left out of the result.
     """
     env = os.environ if environ is None else environ
     file = path.absolute()
@@ -506,6 +512,9 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         raise source.error("", "the file must be a mapping of settings (feeds:, webhooks:, ...)")
     if "path" in raw:
         raise source.error("path", "unknown key (the config file's own path is not a setting)")
+    deferred: set[int] = set()
+    if not webhook_secrets:
+        raw, deferred = _defer_unset_webhook_secrets(raw, env)
     try:
         data = _expand_mapping(raw, "", env, source)
         config = Config.model_validate({**data, "path": file})
@@ -513,7 +522,48 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         raise _translate(exc, source) from None
     except RecursionError:
         raise source.error("", "the document nests too deeply (a recursive alias?)") from None
+    if deferred:
+        kept = [hook for index, hook in enumerate(config.webhooks) if index not in deferred]
+        config = config.model_copy(update={"webhooks": kept})
     return _resolve_paths(config, env)
+
+
+# Stand-ins that pass validation; the webhooks that needed them are dropped before anyone could use them.
+_SECRET_STAND_INS = {
+    "url": "https://unset.invalid/",
+    "secret": "whsec_" + base64.b64encode(b"unset").decode(),
+}
+
+
+def _uses_unset_variable(text: str, env: Mapping[str, str]) -> bool:
+    return any(
+        match["name"] and match["name"] not in env and match["default"] is None
+        for match in _VARIABLE.finditer(text)
+    )
+
+
+def _defer_unset_webhook_secrets(
+    raw: dict[Any, Any], env: Mapping[str, str]
+) -> tuple[dict[Any, Any], set[int]]:
+    """`raw` with stand-ins for webhook URLs and secrets whose variables are unset, and those webhooks'
+    indexes."""
+    hooks = raw.get("webhooks")
+    if not isinstance(hooks, list):
+        return raw, set()
+    deferred: set[int] = set()
+    replaced: list[object] = []
+    for index, hook in enumerate(hooks):
+        if isinstance(hook, dict):
+            stand_ins = {
+                key: value
+                for key, value in _SECRET_STAND_INS.items()
+                if isinstance(hook.get(key), str) and _uses_unset_variable(hook[key], env)
+            }
+            if stand_ins:
+                deferred.add(index)
+                hook = {**hook, **stand_ins}
+        replaced.append(hook)
+    return {**raw, "webhooks": replaced}, deferred
 
 
 def _read_text(file: Path) -> str:
@@ -675,5 +725,7 @@ def _resolve_paths(config: Config, env: Mapping[str, str]) -> Config:
         except ValueError as exc:
             raise ConfigError(str(config.path), DATABASE_ENV, str(exc)) from None
         database = _absolute_sqlite(override, Path.cwd())
-    baseline = config.baseline if config.baseline.is_absolute() else (folder / config.baseline).resolve()
+    baseline = config.baseline
+    if baseline is not None and not baseline.is_absolute():
+        baseline = (folder / baseline).resolve()
     return config.model_copy(update={"database": database, "baseline": baseline})

@@ -6,6 +6,7 @@ Migrations are a numbered list applied in order, each recorded in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,13 +123,65 @@ def migrate(engine: Engine) -> int:
     return len(MIGRATIONS)
 
 
+def _store_error(url: str, error: BaseException) -> StoreError:
+    shown = sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+    return StoreError(f"database {shown}: {reason}")
+
+
 def open_database(url: str) -> Engine:
     """Open and migrate; any failure is a StoreError naming the (password-free) database."""
     try:
         engine = create_engine(url)
         migrate(engine)
     except (sa.exc.SQLAlchemyError, OSError, ImportError) as error:
-        shown = sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise StoreError(f"database {shown}: {reason}") from None
+        raise _store_error(url, error) from None
     return engine
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL that does not exist yet; None for anything else."""
+    if not url.startswith("sqlite"):
+        return None
+    path = sa.engine.make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).exists():
+        return None
+    return Path(path)
+
+
+def open_existing(url: str) -> tuple[Engine, Path | None]:
+    """For commands that only read (or tidy) what the daemon stored: a SQLite file that does not exist
+    yet is not created (nor its folder); an empty in-memory database stands in, and its path comes back
+    so the command can say so."""
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        _check_creatable(missing)
+    return open_database("sqlite://" if missing else url), missing
+
+
+def _check_creatable(file: Path) -> None:
+    folder = next(p for p in (file.parent, *file.parent.parents) if p.exists())
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"database {file}: cannot be created ({folder} is not a writable folder)")
+
+
+def probe(url: str) -> str:
+    """One line on the database's state for `check-config`, creating nothing; a StoreError if it cannot
+    be opened."""
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        _check_creatable(missing)
+        return "not created yet; the first run or poll creates it"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("schema_version"):
+                return "reachable, empty; the first run or poll creates the tables"
+            done = len(list(conn.execute(sa.text("SELECT version FROM schema_version"))))
+    except (sa.exc.SQLAlchemyError, OSError, ImportError) as error:
+        raise _store_error(url, error) from None
+    finally:
+        engine.dispose()
+    if done >= len(MIGRATIONS):
+        return f"reachable, schema up to date (version {done})"
+    return f"reachable, schema version {done}; the next run migrates it to {len(MIGRATIONS)}"

@@ -114,7 +114,7 @@ def test_root_feeds_yaml_loads_with_no_environment() -> None:
     assert all(feed.url.startswith("https://") and feed.enabled for feed in config.feeds)
     assert config.webhooks == []  # the example is commented out
     assert config.database == f"sqlite:///{REPO / 'storage' / 'monitor.db'}"
-    assert config.baseline == REPO / "seeds" / "baseline.yaml"
+    assert config.baseline is None  # the packaged baseline, wherever the file is copied
 
 
 def test_root_feeds_yaml_covers_the_topic_searches_and_official_sources() -> None:

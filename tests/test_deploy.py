@@ -507,6 +507,11 @@ def test_prune_timer_runs_retention_as_the_daemon_user_on_the_daemon_database(tm
 
     install_like_readme(tmp_path, "http://127.0.0.1:9/rss")
     unit = UnitProcess.of(PRUNE_UNIT, tmp_path)
-    result = CliRunner().invoke(main, unit.args, env={"MONITOR_CONFIG": None, **unit.env})
+    env = {"MONITOR_CONFIG": None, **unit.env}
+    result = CliRunner().invoke(main, unit.args, env=env)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "state" / "monitor.db").exists()  # the database the daemon's unit uses
+    assert not (tmp_path / "state" / "monitor.db").exists()  # nothing to prune: no database made
+    # The database the daemon's unit uses is the one it opens: a broken file there is what it reports.
+    (tmp_path / "state" / "monitor.db").write_bytes(b"not a database" * 100)
+    result = CliRunner().invoke(main, unit.args, env=env)
+    assert result.exit_code == 2 and f"{tmp_path}/state/monitor.db" in result.stderr

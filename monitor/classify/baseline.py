@@ -6,6 +6,8 @@ import datetime
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import cast
 
@@ -50,8 +52,18 @@ class Baseline:
         return Baseline((*self.facts, *facts))
 
 
-def load_baseline(path: Path) -> Baseline:
-    """Read a baseline YAML file (a list of facts, or a mapping with `facts:`)."""
+PACKAGED = "monitor.seeds"  # the top-level seeds/ folder, shipped inside the package
+
+
+def packaged_baseline() -> Traversable:
+    """The baseline that ships with the package: the default when the config names none."""
+    return files(PACKAGED).joinpath("baseline.yaml")
+
+
+def load_baseline(path: Path | Traversable | None) -> Baseline:
+    """Read a baseline YAML file (a list of facts, or a mapping with `facts:`); None: the packaged one."""
+    if path is None:
+        path = packaged_baseline()
     try:
         text = path.read_text(encoding="utf-8")
         document = yaml.safe_load(text)
@@ -85,7 +97,7 @@ def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
     return None
 
 
-def _fact(path: Path, index: int, entry: object, line: int | None) -> Fact:
+def _fact(path: Path | Traversable, index: int, entry: object, line: int | None) -> Fact:
     def fail(key: str, reason: str) -> ConfigError:
         return ConfigError(str(path), f"facts[{index}].{key}" if key else f"facts[{index}]", reason, line)
 
