@@ -386,7 +386,11 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
 @click.option("--since", help="From this date (YYYY-MM-DD) or relative time (7d, 12h, 2w).")
 @click.option("--until", help="Before this date or relative time.")
 @click.option("--feed", help="Only items or events first reported by this feed.")
-@click.option("--search", help="Full-text search over titles and summaries.")
+@click.option(
+    "--search",
+    help="Words in titles or summaries, all required; each matches its variants (Kazakh finds Kazakhstan, "
+    'recognise finds recognition); "an exact phrase"; a OR b.',
+)
 @click.option(
     "--items", "show_items", is_flag=True, help="List stored items with their decisions, not events."
 )

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor import models
+from monitor import models, search
 from monitor.errors import InputError
 from monitor.redact import redact_url
 
@@ -89,22 +89,14 @@ def _without_secrets(row: dict[str, object]) -> dict[str, object]:
     return row
 
 
-def _plain_words(f: Filters) -> Filters:
-    """Search text as plain words: a NUL cannot travel in SQL text, and blank text filters nothing."""
-    words = (f.search or "").replace("\x00", " ").split()
-    return replace(f, search=" ".join(words) or None)
-
-
-def _search_ids(conn: sa.Connection, text: str) -> Any:
+def _search_ids(conn: sa.Connection, query: search.Query) -> Any:
     if conn.dialect.name == "sqlite":
-        # Quote each word: user text is words to find, not FTS5 query syntax.
-        terms = " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
-        ids = sa.text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q").bindparams(q=terms)
+        ids = sa.text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q").bindparams(q=search.fts5(query))
         return ITEMS.c.id.in_(ids.columns(sa.column("rowid")))
     document = sa.func.to_tsvector(
         "simple", sa.func.coalesce(ITEMS.c.title, "") + " " + sa.func.coalesce(ITEMS.c.summary, "")
     )
-    return document.op("@@")(sa.func.plainto_tsquery("simple", text))
+    return document.op("@@")(sa.func.to_tsquery("simple", search.tsquery(query)))
 
 
 def _filtered(
@@ -125,8 +117,8 @@ def _filtered(
         query = query.where(time_col < f.until)
     if f.feed:
         query = query.where(FEEDS.c.name == f.feed)
-    if f.search:
-        query = query.where(_search_ids(conn, f.search))
+    if terms := search.parse(f.search or ""):
+        query = query.where(_search_ids(conn, terms))
     return query.limit(f.limit)
 
 
@@ -155,10 +147,9 @@ def events(engine: Engine, f: Filters) -> list[dict[str, object]]:
         )
         .order_by(EVENTS.c.detected_at.desc(), EVENTS.c.id.desc())
     )
-    f = _plain_words(f)
     with engine.connect() as conn:
-        if f.search:  # match events whose reports mention the text
-            reports = sa.select(ITEMS.c.event_id).where(_search_ids(conn, f.search))
+        if terms := search.parse(f.search or ""):  # match events whose reports mention the text
+            reports = sa.select(ITEMS.c.event_id).where(_search_ids(conn, terms))
             query = query.where(EVENTS.c.id.in_(reports))
             f = replace(f, search=None)
         query = _filtered(query, f, EVENTS.c.detected_at, conn, EVENTS.c.event_type, EVENTS.c.actor)
@@ -189,9 +180,7 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
         .order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc())
     )
     with engine.connect() as conn:
-        query = _filtered(
-            query, _plain_words(f), ITEMS.c.first_seen_at, conn, ITEMS.c.event_type, ITEMS.c.actor
-        )
+        query = _filtered(query, f, ITEMS.c.first_seen_at, conn, ITEMS.c.event_type, ITEMS.c.actor)
         return [_plain(row) for row in conn.execute(query)]
 
 
