@@ -305,6 +305,22 @@ def explain(ctx: click.Context, text: str, summary: str) -> None:
     click.echo(explain_decision(classify_one(text, summary, baseline), text, summary))
 
 
+@main.command()
+@click.pass_context
+@handle_errors
+def demo(ctx: click.Context) -> None:
+    """See it work offline: a loopback feed server with a sample wire, a loopback chat receiver, the real
+    pipeline into a throwaway database; prints the alerts as chat shows them, the history and one
+    explained decision. Needs no config and no internet."""
+    from monitor import logs
+    from monitor.demo import run_demo
+
+    obj = ctx.ensure_object(dict)
+    logs.setup(obj.get("log_format") or "text", obj.get("log_level") or "WARNING")
+    alerts = run_demo(click.echo)
+    sys.exit(0 if alerts else 1)
+
+
 @main.group()
 def webhooks() -> None:
     """Configured webhook targets."""

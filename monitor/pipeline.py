@@ -67,6 +67,7 @@ class PollOutcome:
 class Ingested:
     new_items: int
     events: list[store.NewEvent]
+    unrouted: frozenset[int] = frozenset()  # events no webhook takes: the log is all they get
 
 
 async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
@@ -124,6 +125,7 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
     await _maybe_recovered(ctx, state, new_items=ingested.new_items > 0)
     if ingested.events:
         ctx.baseline = grow(ctx.baseline, ingested.events)
+        log_unrouted(feed, ingested)
         ctx.on_events()
     ctx.metrics.polled(feed.name, "new", ingested.new_items, [e.decision.event_type for e in ingested.events])
     log.info(
@@ -154,12 +156,35 @@ def ingest(ctx: Context, state: store.FeedState, parsed: ParsedFeed) -> Ingested
         for item in fresh
     ]
     hooks = ctx.config.webhooks
+    unrouted: set[int] = set()
 
     def on_event(conn: Connection, event_id: int, decision: Decision) -> None:
-        outbox.enqueue_event(conn, event_id, decision, hooks, now)
+        if not outbox.enqueue_event(conn, event_id, decision, hooks, now):
+            unrouted.add(event_id)
 
     saved = store.save_items(ctx.engine, state.id, batch, lkeys, now, on_event)
-    return Ingested(saved.stored, saved.events)
+    return Ingested(saved.stored, saved.events, frozenset(unrouted))
+
+
+def log_unrouted(feed: FeedConfig, ingested: Ingested) -> None:
+    """An alert no webhook takes (none configured, or every filter refuses it) is not dropped silently:
+    one log line with its evidence shows what would have been sent."""
+    for event in ingested.events:
+        if event.event_id in ingested.unrouted:
+            decision = event.decision
+            log.warning(
+                "alert not sent: no webhook takes it",
+                extra={
+                    "feed": feed.name,
+                    "event": event.event_id,
+                    "event_type": decision.event_type,
+                    "actor": decision.actor,
+                    "modality": decision.modality,
+                    "headline": event.item.title,
+                    "evidence": decision.evidence.sentence if decision.evidence else None,
+                    "link": event.item.link,
+                },
+            )
 
 
 def _fits(value: str | None, limit: int) -> str | None:

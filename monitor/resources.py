@@ -147,6 +147,12 @@ async def open_resources(config: Config) -> AsyncIterator[Resources]:
             states,
             on_events=sender.wake,
         )
+        if not config.enabled_webhooks:
+            log.warning(
+                "no webhook configured: alerts are stored and written to this log, not sent "
+                "(add webhooks: to the config; `monitor demo` shows what they receive)",
+                extra={"config": str(config.path)},
+            )
         yield Resources(config, engine, db, ctx, sender, metrics)
     finally:
         await recorder.close()

@@ -106,6 +106,11 @@ def test_the_installed_wheel_classifies_and_explains_without_a_config(
     assert "no alert (restatement)" in out  # the packaged baseline is there
 
 
+def test_the_installed_wheel_runs_the_demo_offline(installed: Path, tmp_path: Path) -> None:
+    out = run(installed / "monitor", "demo", cwd=tmp_path, env=clean_env())
+    assert "■ Recognition: Kazakhstan (KZ)" in out and "verdict:    no alert (restatement)" in out
+
+
 def test_the_installed_wheel_accepts_a_config_with_only_feeds(installed: Path, tmp_path: Path) -> None:
     config = tmp_path / "feeds.yaml"
     config.write_text("feeds:\n  - name: wire\n    url: https://news.example/rss\n", encoding="utf-8")
