@@ -30,6 +30,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EVENT_COLUMNS = ["event", "detected_at", "event_type", "actor", "modality", "sources", "headline"]
 ITEM_COLUMNS = ["item", "first_seen_at", "feed", "event_type", "actor", "alert", "title"]
 FEED_COLUMNS = ["name", "last_status", "items", "error_count", "last_polled_at", "last_error"]
+REPLICA_COLUMNS = ["replica", "pid", "heartbeat", "claims", "feeds_held", "chores", "started_at"]
 DELIVERY_COLUMNS = [
     "id",
     "webhook",
@@ -132,11 +133,12 @@ def main(ctx: click.Context, config_arg: str | None, log_format: str | None, log
     ctx.ensure_object(dict).update(config_arg=config_arg, log_format=log_format, log_level=log_level)
 
 
-def setup_logging(ctx: click.Context, config: Config) -> None:
+def setup_logging(ctx: click.Context, config: Config, replica: str | None = None) -> None:
     from monitor import logs
 
     obj = ctx.ensure_object(dict)
-    logs.setup(obj.get("log_format") or config.logging.format, obj.get("log_level") or config.logging.level)
+    fmt, level = obj.get("log_format") or config.logging.format, obj.get("log_level") or config.logging.level
+    logs.setup(fmt, level, replica)
 
 
 @main.command("check-config")
@@ -168,25 +170,37 @@ def check_config(ctx: click.Context) -> None:
     show_default=True,
     help="Seconds to let in-flight polls finish on SIGTERM before cancelling them.",
 )
+@click.option(
+    "--replica-id",
+    metavar="ID",
+    default=None,
+    help="This process's name among replicas sharing a PostgreSQL database (default: host:pid).",
+)
 @click.pass_context
 @handle_errors
-def run(ctx: click.Context, health_port: int | None, stop_timeout: float) -> None:
+def run(ctx: click.Context, health_port: int | None, stop_timeout: float, replica_id: str | None) -> None:
     """Run the daemon: poll every enabled feed on its schedule and deliver alerts until stopped."""
     import asyncio
 
     from monitor import config as config_mod
     from monitor.daemon import run_daemon
+    from monitor.instance import single_instance
+    from monitor.replicas import default_id
 
     config = load(ctx, sends=True)
     if health_port is not None:
         config = config.model_copy(update={"health": config.health.model_copy(update={"port": health_port})})
-    setup_logging(ctx, config)
+    replica = replica_id or default_id()
+    if not replica.strip() or len(replica) > 200:
+        raise InputError("--replica-id: give 1 to 200 characters")
+    setup_logging(ctx, config, replica)
     path = config_mod.config_path(ctx.obj.get("config_arg"))
 
     def reload() -> Any:
         return config_mod.load_config(path, webhook_secrets=True)
 
-    asyncio.run(run_daemon(config, reload, stop_timeout))
+    with single_instance(config.database):
+        asyncio.run(run_daemon(config, reload, stop_timeout, replica))
 
 
 @main.command()
@@ -242,6 +256,33 @@ def feeds(ctx: click.Context, as_json: bool) -> None:
 
     rows = history.feeds(engine_for(ctx))
     click.echo(output.as_json(rows) if as_json else output.as_table(rows, FEED_COLUMNS))
+
+
+@main.command("replicas")
+@json_option
+@click.pass_context
+@handle_errors
+def replicas_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Live `monitor run` replicas on this database: last heartbeat and what each holds."""
+    from monitor import history, output, replicas
+
+    rows = replicas.live(engine_for(ctx), load(ctx).replicas.heartbeat)
+    if as_json:
+        click.echo(output.as_json([{k: history._iso(v) for k, v in r.items()} for r in rows]))
+        return
+    shown = [
+        {
+            "replica": r["id"],
+            "pid": r["pid"],
+            "heartbeat": f"{r['heartbeat_age_seconds']}s ago",
+            "claims": r["claims"],
+            "feeds_held": len(r["feeds_held"]),  # type: ignore[arg-type]
+            "chores": ", ".join(r["chores_held"]) or "-",  # type: ignore[arg-type]
+            "started_at": history._iso(r["started_at"]),
+        }
+        for r in rows
+    ]
+    click.echo(output.as_table(shown, REPLICA_COLUMNS) if shown else "no live replicas")
 
 
 @main.command()

@@ -10,16 +10,18 @@ actor, the headlines must also be near-duplicates (word-set Jaccard).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from monitor import models
 from monitor.domain import Decision, FeedItem
 
 EVENTS = models.Event.__table__  # type: ignore[attr-defined]
+EVENT_KEYS = models.EventKey.__table__  # type: ignore[attr-defined]
 
 OnEvent = Callable[[Connection, int, Decision], None]
 
@@ -51,6 +53,28 @@ def similarity(a: str, b: str) -> float:
 def window(decision: Decision) -> timedelta | None:
     key = (decision.event_type or "", decision.modality or "")
     return WINDOWS.get(key, PLANNED_WINDOW)
+
+
+def identity(decision: Decision) -> str:
+    """What makes two reports one development before the window and headline are compared."""
+    return f"{decision.event_type}|{decision.actor or '-'}|{decision.modality}"
+
+
+def lock_identities(conn: Connection, decisions: Sequence[Decision], now: datetime) -> None:
+    """Upsert the identity rows of these decisions, which locks them until the transaction ends, so that
+    find_event and create_event run one transaction at a time per identity, across replicas. The unique
+    key is the identity; the insert tolerates the conflict (it only touches the row). Sorted: two
+    transactions lock shared identities in the same order and never deadlock."""
+    keys = sorted({identity(d) for d in decisions if d.event_type is not None})
+    if not keys:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(EVENT_KEYS).values([{"identity": key, "touched_at": now} for key in keys])
+    conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=[EVENT_KEYS.c.identity], set_={"touched_at": insert.excluded.touched_at}
+        )
+    )
 
 
 def find_event(conn: Connection, decision: Decision, item: FeedItem, now: datetime) -> int | None:

@@ -272,6 +272,14 @@ class Health(_Model):
     silent_factor: float = Field(default=8.0, gt=1)  # "silent" after this many usual gaps
 
 
+class Replicas(_Model):
+    """How `monitor run` processes share one database (README: Running several replicas)."""
+
+    lease: Duration = Field(default=120.0, gt=0)  # a claimed feed is another replica's after this
+    tick: Duration = Field(default=1.0, gt=0)  # how often a replica looks for due feeds
+    heartbeat: Duration = Field(default=10.0, gt=0)  # how often a replica says it is alive
+
+
 class LoggingConfig(_Model):
     format: Literal["text", "json"] = "text"
     level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)] = "INFO"
@@ -291,6 +299,7 @@ class Config(_Model):
     retention: Retention = Field(default_factory=Retention)
     health: Health = Field(default_factory=Health)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    replicas: Replicas = Field(default_factory=Replicas)
 
     @model_validator(mode="before")
     @classmethod
@@ -305,6 +314,17 @@ class Config(_Model):
             for feed in data["feeds"]
         ]
         return {**data, "feeds": feeds}
+
+    @model_validator(mode="after")
+    def _check_lease(self) -> Config:
+        # A poll that may legally take `defaults.timeout` must not lose its lease while it fetches.
+        if self.replicas.lease <= self.defaults.timeout:
+            reason = (
+                f"must be longer than defaults.timeout ({format_duration(self.defaults.timeout)}): "
+                "a poll must finish within its lease"
+            )
+            raise PydanticCustomError("config_key", reason, {"key": "replicas.lease"})
+        return self
 
     @field_validator("database")
     @classmethod

@@ -1,11 +1,13 @@
-"""The daemon: one APScheduler job per feed, the outbox sender, signals, and a bounded shutdown.
+"""The daemon (`monitor run`): a few interval jobs, the outbox sender, signals, and a bounded shutdown.
 
-Each feed's job never overlaps itself (max_instances=1); after every poll its
-next run is set from the pipeline's answer (interval with jitter, or backoff
-after failures, or the server's Retry-After). First polls are spread over the
-first minute rather than fired at once. SIGINT/SIGTERM stop scheduling, give
-in-flight polls `stop_timeout` seconds, cancel the rest, close everything and
-log counts. SIGHUP reloads the config; an invalid one keeps the old running.
+APScheduler 3 is only the in-process ticker. The per-feed schedule is in the
+database (claims.py), so several replicas can share it: every `replicas.tick`
+this process claims due feeds for its free slots (pollloop.py); every
+`replicas.heartbeat` it records that it is alive; every hour it offers to run
+the chores (chores.py), which one replica at a time takes. SIGINT/SIGTERM stop
+claiming, give in-flight polls `stop_timeout` seconds, cancel the rest, close
+everything and log counts. SIGHUP reloads the config; an invalid one keeps the
+old running.
 """
 
 from __future__ import annotations
@@ -15,97 +17,81 @@ import logging
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import health, resources, store
+from monitor import chores, health, replicas, resources
 from monitor.config import Config, FeedConfig
 from monitor.errors import MonitorError
-from monitor.pipeline import PollOutcome, poll_feed
+from monitor.pollloop import PollLoop
 
 log = logging.getLogger("monitor.daemon")
-SPREAD = 60.0  # seconds over which first polls are spread
 
 
 class Daemon:
     def __init__(
-        self, rt: resources.Resources, load_config: Callable[[], Config], stop_timeout: float
+        self, rt: resources.Resources, load_config: Callable[[], Config], stop_timeout: float, replica: str
     ) -> None:
         self.rt = rt
         self.load_config = load_config
         self.stop_timeout = stop_timeout
+        self.replica = replica
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.stop = asyncio.Event()
-        self.inflight: set[asyncio.Task[Any]] = set()
-        self.counts: Counter[str] = Counter()
-        self.feeds: dict[str, FeedConfig] = {}
-        self._reloads: set[asyncio.Task[None]] = set()  # keeps reload tasks alive until done
+        self.feeds: dict[str, FeedConfig] = {f.name: f for f in rt.config.enabled_feeds}
+        self.claimed = 0
+        self.loop = PollLoop(rt.ctx, replica, lambda: self.feeds, self._count_claims)
+        self._tasks: set[asyncio.Task[None]] = set()  # reloads and chores, kept alive until done
 
-    def add_feeds(
-        self, feeds: list[FeedConfig], states: dict[str, store.FeedState], spread: bool = True
-    ) -> None:
-        """Schedule feeds: first polls spread over a minute, but never before a stored next poll (a restart
-        keeps a server's Retry-After and a failing feed's backoff)."""
-        enabled = [f for f in feeds if f.enabled]
+    @property
+    def counts(self) -> Counter[str]:
+        return self.loop.counts
+
+    def _count_claims(self, count: int) -> None:
+        self.claimed += count
+        self.rt.metrics.claimed(self.replica, count)
+
+    def _add_jobs(self) -> None:
+        settings = self.rt.config.replicas
         now = datetime.now(UTC)
-        for index, feed in enumerate(enabled):
-            window = min(SPREAD, feed.interval) if spread else 0.0  # never later than one interval
-            first = now + timedelta(seconds=window * index / max(1, len(enabled)))
-            stored = states[feed.name].next_poll_at if feed.name in states else None
+        jobs = [
+            (self.loop.fill, settings.tick, now),
+            (self._heartbeat, settings.heartbeat, now + timedelta(seconds=settings.heartbeat)),
+            (self._chores, chores.PERIOD, now + timedelta(seconds=min(60.0, settings.heartbeat))),
+        ]
+        for job, every, first in jobs:
             self.scheduler.add_job(
-                self._poll,
-                IntervalTrigger(seconds=feed.interval, jitter=self.rt.config.defaults.jitter),
-                id=feed.name,
-                name=feed.name,
-                args=[feed.name],
+                job,
+                IntervalTrigger(seconds=every),
+                id=job.__name__,
                 max_instances=1,
                 coalesce=True,
-                next_run_time=max(first, stored) if stored else first,
-                replace_existing=True,
+                next_run_time=first,
                 misfire_grace_time=None,
             )
-            self.feeds[feed.name] = feed
 
-    async def _poll(self, name: str) -> None:
-        feed = self.feeds.get(name)
-        if feed is None or self.stop.is_set():
-            return
-        task = asyncio.current_task()
-        assert task is not None  # APScheduler runs coroutine jobs as tasks
-        self.inflight.add(task)
+    async def _heartbeat(self) -> None:
         try:
-            outcome = await poll_feed(self.rt.ctx, feed)
-        except asyncio.CancelledError:  # shutdown ran out of time; every write is its own transaction
-            self.counts["cancelled"] += 1
-            return
-        except Exception:  # a bug in one poll must not kill the feed's schedule
-            log.exception("poll crashed", extra={"feed": name})
-            self.counts["crashed"] += 1
-            return
-        finally:
-            self.inflight.discard(task)
-        self.counts[outcome.outcome] += 1
-        self._reschedule(name, outcome)
+            await self.rt.db(replicas.heartbeat, self.rt.engine, self.replica, self.claimed)
+        except Exception as error:  # the database may be down for a moment; claims will say so too
+            log.error("heartbeat failed", extra={"error": type(error).__name__})
 
-    def _reschedule(self, name: str, outcome: PollOutcome) -> None:
-        job = self.scheduler.get_job(name)
-        if job is None:
-            return
-        if outcome.outcome in ("gone", "skipped"):
-            job.remove()
-        elif outcome.next_poll_at is not None:
-            job.modify(next_run_time=outcome.next_poll_at)
+    async def _chores(self) -> None:
+        try:
+            await self.rt.db(chores.prune, self.rt.engine, self.rt.config.retention, self.replica)
+        except Exception:
+            log.exception("chore failed")
 
     async def reload(self) -> None:
         """SIGHUP: apply a new config's feeds and webhooks; keep the old one if the new is invalid.
-        Settings built once at start-up (defaults.*, health, logging, database) need a restart."""
+        Settings built once at start-up (defaults.*, replicas.*, health, logging, database) need a restart."""
         try:
             config = await self.rt.db(self.load_config)
-            states = await self.rt.db(resources.sync_config, config, self.rt.engine)
+            await self.rt.db(resources.sync_config, config, self.rt.engine)
         except MonitorError as error:
             log.error("config reload refused; the old config keeps running", extra={"error": str(error)})
             return
@@ -114,34 +100,35 @@ class Daemon:
                 "config reload failed; the old config keeps running", extra={"error": type(error).__name__}
             )
             return
-        new = {f.name: f for f in config.feeds if f.enabled}
-        removed = self.feeds.keys() - new.keys()
-        changed = [f for name, f in new.items() if self.feeds.get(name) != f]
-        for name in removed:
-            if self.scheduler.get_job(name):
-                self.scheduler.remove_job(name)
-            del self.feeds[name]
+        old, self.feeds = self.feeds, {f.name: f for f in config.enabled_feeds}
+        changed = [f for name, f in self.feeds.items() if old.get(name) != f]
         self.rt.config = self.rt.ctx.config = config
-        # Added or changed feeds start from their rows (a changed URL reset what was learned).
-        self.rt.ctx.states.update({f.name: states[f.name] for f in changed if f.name in states})
         self.rt.sender.hooks = {h.name: h for h in config.enabled_webhooks}
         self.rt.sender.settings = config.delivery
-        self.add_feeds(changed, states, spread=False)
         self.rt.sender.wake()
         log.info(
             "config reloaded",
-            extra={"feeds": len(new), "added_or_changed": len(changed), "removed": len(removed)},
+            extra={
+                "feeds": len(self.feeds),
+                "added_or_changed": len(changed),
+                "removed": len(old.keys() - self.feeds.keys()),
+            },
         )
+
+    def _spawn(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        task = asyncio.create_task(job())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def run(self) -> Counter[str]:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: self._reloads.add(asyncio.create_task(self.reload())))
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload))
         # The health port first: if it is taken, nothing else has started yet.
         server = await health.serve(self, self.rt.config.health.host, self.rt.config.health.port)
-        states = await self.rt.db(store.feed_states, self.rt.engine)
-        self.add_feeds(self.rt.config.feeds, states)
+        await self.rt.db(replicas.register, self.rt.engine, self.replica)
+        self._add_jobs()
         self.scheduler.start()
         sender = asyncio.create_task(self.rt.sender.run(self.stop))
         log.info("daemon started", extra={"feeds": len(self.feeds), "webhooks": len(self.rt.config.webhooks)})
@@ -150,20 +137,19 @@ class Daemon:
         return self.counts
 
     async def _shutdown(self, sender: asyncio.Task[None], server: asyncio.AbstractServer | None) -> None:
-        # Pause first: APScheduler's shutdown would cancel running polls at once.
+        # Pause first: APScheduler's shutdown would cancel running jobs at once.
         self.scheduler.pause()
         deadline = time.monotonic() + self.stop_timeout
-        pending = set(self.inflight)
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=self.stop_timeout)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await self.loop.stop(self.stop_timeout)
         self.scheduler.shutdown(wait=False)
         # A delivery in flight may finish within what is left of the bound.
         await asyncio.wait({sender}, timeout=max(0.5, deadline - time.monotonic()))
         sender.cancel()
-        await asyncio.gather(sender, return_exceptions=True)
+        await asyncio.gather(sender, *self._tasks, return_exceptions=True)
+        try:
+            await self.rt.db(replicas.stopped, self.rt.engine, self.replica)
+        except Exception as error:
+            log.error("could not record the stop", extra={"error": type(error).__name__})
         if server is not None:
             server.close()
             await server.wait_closed()
@@ -175,10 +161,10 @@ class Daemon:
 
 
 async def run_daemon(
-    config: Config, load_config: Callable[[], Config], stop_timeout: float
+    config: Config, load_config: Callable[[], Config], stop_timeout: float, replica: str
 ) -> dict[str, int]:
-    async with resources.open_resources(config) as rt:
-        daemon = Daemon(rt, load_config, stop_timeout)
+    async with resources.open_resources(config, replica) as rt:
+        daemon = Daemon(rt, load_config, stop_timeout, replica)
         counts = await daemon.run()
     summary = dict(counts)
     log.info("daemon stopped", extra={"counts": summary})

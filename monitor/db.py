@@ -81,7 +81,31 @@ def _batch_full_text(conn: Connection) -> None:
         conn.exec_driver_sql("DROP TRIGGER IF EXISTS items_fts_ai")
 
 
-MIGRATIONS: list[Migration] = [_create_tables, _full_text_and_views, _batch_full_text]
+_FEED_LEASE_COLUMNS = {
+    "enabled": "BOOLEAN NOT NULL DEFAULT TRUE",
+    "lease_token": "INTEGER NOT NULL DEFAULT 0",
+    "leased_by": "VARCHAR(200)",
+}
+
+
+def _replica_coordination(conn: Connection) -> None:
+    """Replicas (issue 10): the feed schedule is claimed from the feeds table, events have an identity row,
+    replicas and chore leases have tables. A database created by step 1 today already has all of it."""
+    for table in ("event_keys", "replicas", "leases"):
+        SQLModel.metadata.tables[table].create(conn, checkfirst=True)
+    have = {column["name"] for column in sa.inspect(conn).get_columns("feeds")}
+    for name, ddl in _FEED_LEASE_COLUMNS.items():
+        if name not in have:
+            conn.exec_driver_sql(f"ALTER TABLE feeds ADD COLUMN {name} {ddl}")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_feeds_next_poll_at ON feeds (next_poll_at)")
+
+
+MIGRATIONS: list[Migration] = [
+    _create_tables,
+    _full_text_and_views,
+    _batch_full_text,
+    _replica_coordination,
+]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -110,6 +134,9 @@ def create_engine(url: str) -> Engine:
 def migrate(engine: Engine) -> int:
     """Apply missing migrations; return the schema version."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting together migrate one at a time (released at commit).
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242010)")
         models.SchemaVersion.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
         done = {row[0] for row in conn.execute(sa.text("SELECT version FROM schema_version"))}
         for version, step in enumerate(MIGRATIONS, start=1):

@@ -1,6 +1,6 @@
 """Logging set-up: text or JSON lines, with the structured fields passed as `extra=`.
 
-Stable keys: feed, item, event, delivery, webhook, status, error, counts.
+Stable keys: feed, item, event, delivery, webhook, status, error, counts, replica (`monitor run`).
 """
 
 from __future__ import annotations
@@ -45,9 +45,23 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def setup(fmt: str = "text", level: str = "INFO") -> None:
+class ReplicaField(logging.Filter):
+    """Names the replica on every line (several `monitor run` processes may share one log sink)."""
+
+    def __init__(self, replica: str) -> None:
+        super().__init__()
+        self.replica = replica
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.replica = self.replica
+        return True
+
+
+def setup(fmt: str = "text", level: str = "INFO", replica: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    if replica is not None:
+        handler.addFilter(ReplicaField(replica))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -27,8 +27,15 @@ class _StateCollector(Collector):
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, replica: str = "") -> None:
         self.registry = CollectorRegistry()
+        self.replica = replica
+        self.claims = Counter(
+            "monitor_feed_claims",
+            "Feeds claimed for polling, by the replica that claimed them.",
+            ["replica"],
+            registry=self.registry,
+        )
         self.polls = Counter("monitor_polls", "Feed polls by outcome.", ["outcome"], registry=self.registry)
         self.fetch_latency = Histogram(
             "monitor_fetch_latency_seconds",
@@ -53,6 +60,9 @@ class Metrics:
             self.items_new.inc(new_items)
         for event_type in event_types:
             self.events.labels(event_type=event_type or "unknown").inc()
+
+    def claimed(self, replica: str, count: int) -> None:
+        self.claims.labels(replica=replica).inc(count)
 
     def delivered(self, webhook: str, outcome: str, count: int = 1) -> None:
         self.deliveries.labels(outcome=outcome).inc(count)

@@ -60,9 +60,12 @@ class Feed(SQLModel, table=True):
     last_polled_at: datetime | None = utc_column()
     last_success_at: datetime | None = utc_column()
     last_new_item_at: datetime | None = utc_column()
-    next_poll_at: datetime | None = utc_column()
+    next_poll_at: datetime | None = utc_column(index=True)  # the schedule: replicas claim due rows
     notice_state: str | None = Field(default=None, max_length=20)  # failing | silent: the last notice sent
     created_at: datetime | None = utc_column()
+    enabled: bool = True  # in the config and enabled: only these are claimed
+    lease_token: int = 0  # bumped by every claim; a poll's results commit only under its own token
+    leased_by: str | None = Field(default=None, max_length=200)  # the replica that claimed it last
 
 
 class Event(SQLModel, table=True):
@@ -170,6 +173,42 @@ class Delivery(SQLModel, table=True):
     created_at: datetime | None = utc_column()
     sent_at: datetime | None = utc_column()
     digest_id: int | None = None  # the delivery that carried this one in a digest
+
+
+class EventKey(SQLModel, table=True):
+    """One row per event identity (type, actor, modality). Creating or joining an event first upserts this
+    row, which locks it until the transaction ends: two replicas reporting one development take turns, and
+    the second finds the first's event (store.save_items)."""
+
+    __tablename__ = "event_keys"
+
+    identity: str = Field(primary_key=True, max_length=80)
+    touched_at: datetime | None = utc_column()
+
+
+class Replica(SQLModel, table=True):
+    """A `monitor run` process sharing the database: registered at start, heartbeat while it runs."""
+
+    __tablename__ = "replicas"
+
+    id: str = Field(primary_key=True, max_length=200)
+    host: str = Field(max_length=200)
+    pid: int
+    started_at: datetime | None = utc_column()
+    heartbeat_at: datetime | None = utc_column()
+    stopped_at: datetime | None = utc_column()
+    claims: int = 0  # feeds claimed since start
+
+
+class Lease(SQLModel, table=True):
+    """A named piece of work (a chore) held by one replica until `expires_at`."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str | None = Field(default=None, max_length=200)
+    token: int = 0
+    expires_at: datetime | None = utc_column()
 
 
 class SchemaVersion(SQLModel, table=True):

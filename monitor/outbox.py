@@ -83,14 +83,21 @@ def record_notice(
 ) -> int:
     """Store a feed-health notice and queue it for the webhooks that asked for notices."""
     with engine.begin() as conn:
-        notice_id = conn.execute(
-            sa.insert(NOTICES)
-            .values(feed_id=feed_id, kind=kind, detail=detail[:1000], created_at=now)
-            .returning(NOTICES.c.id)
-        ).scalar_one()
-        rows = [_row(h.name, now, notice_id=notice_id) for h in hooks if h.enabled and h.filter.notices]
-        if rows:
-            conn.execute(sa.insert(DELIVERIES), rows)
+        return insert_notice(conn, feed_id, kind, detail, hooks, now)
+
+
+def insert_notice(
+    conn: Connection, feed_id: int, kind: str, detail: str, hooks: Iterable[WebhookConfig], now: datetime
+) -> int:
+    """record_notice inside a caller's transaction (a poll's results commit in one)."""
+    notice_id = conn.execute(
+        sa.insert(NOTICES)
+        .values(feed_id=feed_id, kind=kind, detail=detail[:1000], created_at=now)
+        .returning(NOTICES.c.id)
+    ).scalar_one()
+    rows = [_row(h.name, now, notice_id=notice_id) for h in hooks if h.enabled and h.filter.notices]
+    if rows:
+        conn.execute(sa.insert(DELIVERIES), rows)
     return int(notice_id)
 
 

@@ -13,12 +13,13 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.engine import Connection, Engine
 
-from monitor import notices, outbox, store
+from monitor import cluster, notices, outbox, store
+from monitor.claims import Claim
 from monitor.classify import Baseline, Fact, classify
 from monitor.config import Config, FeedConfig
 from monitor.dbthread import DbThread
@@ -30,12 +31,14 @@ from monitor.parse import link_key, parse
 from monitor.recorder import Recorder
 
 log = logging.getLogger("monitor.pipeline")
-Outcome = Literal["new", "unchanged", "not_modified", "failed", "rate_limited", "gone", "skipped"]
+Outcome = Literal["new", "unchanged", "not_modified", "failed", "rate_limited", "gone", "skipped", "fenced"]
+Notice = tuple[str, str]  # (kind, detail) of a feed-health notice
 
 
 @dataclass
 class Context:
-    """Resources built once by the daemon (or `poll --once`) and shared by every poll."""
+    """Resources built once by the daemon (or `poll --once`) and shared by every poll. It holds no feed
+    state: a feed's row is read by its claim and written by its poll's commit, nowhere else."""
 
     config: Config
     engine: Engine
@@ -46,9 +49,7 @@ class Context:
     baseline: Baseline
     metrics: Metrics
     recorder: Recorder
-    states: dict[str, store.FeedState]  # every feed's row as last written: no read before each poll
     on_events: Callable[[], None] = lambda: None  # wakes the outbox sender
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     rng: random.Random = field(default_factory=random.Random)
 
 
@@ -67,15 +68,14 @@ class PollOutcome:
 class Ingested:
     new_items: int
     events: list[store.NewEvent]
+    notice: Notice | None
     unrouted: frozenset[int] = frozenset()  # events no webhook takes: the log is all they get
 
 
-async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
-    """Poll `feed` (a config.FeedConfig) once and record everything about it."""
-    now = ctx.clock()
-    state = ctx.states.get(feed.name) or await ctx.db(store.load_feed, ctx.engine, feed.name)
-    if state is None or state.gone:
-        return PollOutcome(feed.name, "skipped")
+async def poll_feed(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome:
+    """Poll a claimed feed once and record everything about it, under the claim's lease token."""
+    state = claim.state
+    now = claim.now()
     try:
         async with ctx.limiter.slot(state.url):
             result = await fetch(
@@ -86,43 +86,41 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
                 settings=ctx.fetch_settings,
             )
     except FetchError as error:
-        return await _record_failure(ctx, feed, state, error, now)
+        return await _record_failure(ctx, feed, claim, error, now)
     ctx.metrics.fetch_latency.observe(result.elapsed)
-    common: dict[str, object] = {
+    values: dict[str, object] = {
         "last_status": result.status,
         "last_polled_at": now,
         "error_count": 0,
         "last_error": None,
         "last_success_at": now,
+        "next_poll_at": next_poll(ctx, feed, now, errors=0),
     }
     if result.permanent_url:
-        common["learned_url"] = result.permanent_url
+        values["learned_url"] = result.permanent_url
         log.warning("feed moved permanently; polling the new URL", extra={"feed": feed.name})
-    next_at = next_poll(ctx, feed, now, errors=0)
     if result.not_modified:
-        return await _record_quiet(ctx, feed, state, "not_modified", next_at, common)
+        return await _record_quiet(ctx, feed, claim, "not_modified", values)
     body_hash = hashlib.sha256(result.body).hexdigest()
     if body_hash == state.body_hash:
-        return await _record_quiet(ctx, feed, state, "unchanged", next_at, common)
+        return await _record_quiet(ctx, feed, claim, "unchanged", values)
     try:
         # Relative item links resolve against the URL that answered (parse() strips its credentials).
         headers = {**result.headers, "content-location": result.headers.get("content-location") or result.url}
         parsed = await ctx.db(parse, result.body, headers, fetched_at=now)
     except ParseError as error:
-        return await _record_failure(ctx, feed, state, error, now)
-    ingested = await ctx.db(ingest, ctx, state, parsed)
-    validators = {
+        return await _record_failure(ctx, feed, claim, error, now)
+    values |= {
         "etag": _fits(result.etag, 500),
         "last_modified": _fits(result.last_modified, 100),
         "body_hash": body_hash,
         "problem": parsed.problem,
         "title": (parsed.title or "")[:500] or None,
-        "next_poll_at": next_at,
     }
-    if ingested.new_items:
-        validators["last_new_item_at"] = now
-    await write_state(ctx, state, **common, **validators)
-    await _maybe_recovered(ctx, state, new_items=ingested.new_items > 0)
+    ingested = await ctx.db(ingest, ctx, claim, parsed, values)
+    if ingested is None:
+        return _fenced(ctx, feed, claim)
+    _after_commit(ctx, state, ingested.notice)
     if ingested.events:
         ctx.baseline = grow(ctx.baseline, ingested.events)
         log_unrouted(feed, ingested)
@@ -135,35 +133,44 @@ async def poll_feed(ctx: Context, feed: FeedConfig) -> PollOutcome:
             "status": result.status,
             "items_new": ingested.new_items,
             "events": len(ingested.events),
+            "token": claim.token,
         },
     )
     return PollOutcome(
-        feed.name, "new", result.status, ingested.new_items, len(ingested.events), None, next_at
+        feed.name, "new", result.status, ingested.new_items, len(ingested.events), None, _next(values)
     )
 
 
-def ingest(ctx: Context, state: store.FeedState, parsed: ParsedFeed) -> Ingested:
-    """Filter out what this feed already had, classify the rest, store it with its events and outbox rows.
-    Runs on the database thread."""
-    now = ctx.clock()  # detection time: what alert latency is measured from
+def ingest(ctx: Context, claim: Claim, parsed: ParsedFeed, values: dict[str, object]) -> Ingested | None:
+    """Filter out what this feed already had, classify the rest, and commit it with its events, outbox rows
+    and the feed's new state; None when the lease was lost. Runs on the database thread."""
+    state = claim.state
+    now = claim.now()  # detection time: what alert latency is measured from
     lkeys = store.link_keys(parsed.items, {i.key: link_key(i) for i in parsed.items})
     fresh = store.filter_new(ctx.engine, state.id, parsed.items, lkeys)
-    if not fresh:
-        return Ingested(0, [])
     max_age = timedelta(seconds=ctx.config.defaults.max_item_age)
     batch = [
         (item, decide(ctx.baseline, item), is_backlog(item, now, max_age, state.polled_before))
         for item in fresh
     ]
-    hooks = ctx.config.webhooks
+    if fresh:
+        values = {**values, "last_new_item_at": now}
+    notice = _recovery(state, new_items=bool(fresh))
+    write = store.PollWrite(state.id, claim.token, _with_notice(values, notice), batch, lkeys, notice)
     unrouted: set[int] = set()
+    saved = store.commit_poll(ctx.engine, write, now, _enqueue(ctx, now, unrouted), _queue_notice(ctx, now))
+    return None if saved is None else Ingested(saved.stored, saved.events, notice, frozenset(unrouted))
+
+
+def _enqueue(ctx: Context, now: datetime, unrouted: set[int]) -> cluster.OnEvent:
+    """Queue a new event's deliveries in its transaction; note the events no webhook takes."""
+    hooks = ctx.config.webhooks
 
     def on_event(conn: Connection, event_id: int, decision: Decision) -> None:
         if not outbox.enqueue_event(conn, event_id, decision, hooks, now):
             unrouted.add(event_id)
 
-    saved = store.save_items(ctx.engine, state.id, batch, lkeys, now, on_event)
-    return Ingested(saved.stored, saved.events, frozenset(unrouted))
+    return on_event
 
 
 def log_unrouted(feed: FeedConfig, ingested: Ingested) -> None:
@@ -185,6 +192,31 @@ def log_unrouted(feed: FeedConfig, ingested: Ingested) -> None:
                     "link": event.item.link,
                 },
             )
+
+
+def _queue_notice(ctx: Context, now: datetime) -> store.OnNotice:
+    hooks = ctx.config.webhooks
+
+    def on_notice(conn: Connection, feed_id: int, kind: str, detail: str) -> None:
+        outbox.insert_notice(conn, feed_id, kind, detail, hooks, now)
+
+    return on_notice
+
+
+def _no_event(conn: Connection, event_id: int, decision: Decision) -> None:
+    raise AssertionError("a poll without items created an event")
+
+
+def _with_notice(values: dict[str, object], notice: Notice | None) -> dict[str, object]:
+    """The feed row remembers the last notice sent (one per episode) until it recovers."""
+    if notice is None:
+        return values
+    return {**values, "notice_state": None if notice[0] == "recovered" else notice[0]}
+
+
+def _next(values: dict[str, object]) -> datetime | None:
+    value = values.get("next_poll_at")
+    return value if isinstance(value, datetime) else None
 
 
 def _fits(value: str | None, limit: int) -> str | None:
@@ -233,50 +265,69 @@ def next_poll(ctx: Context, feed: FeedConfig, now: datetime, errors: int) -> dat
     return now + timedelta(seconds=max(1.0, base + jitter))
 
 
-async def write_state(ctx: Context, state: store.FeedState, **values: object) -> None:
-    """Write a feed's row and keep the in-memory copy equal to it."""
-    ctx.states[state.name] = store.applied(state, values)
-    await ctx.db(store.record_poll, ctx.engine, state.id, **values)
+async def _commit(ctx: Context, claim: Claim, values: dict[str, object], notice: Notice | None) -> bool:
+    """Write a poll without new items (a failure, a notice); False when the lease was lost."""
+    write = store.PollWrite(claim.state.id, claim.token, _with_notice(values, notice), notice=notice)
+    saved = await ctx.db(
+        store.commit_poll, ctx.engine, write, claim.now(), _no_event, _queue_notice(ctx, claim.now())
+    )
+    if saved is None:
+        return False
+    _after_commit(ctx, claim.state, notice)
+    return True
+
+
+def _fenced(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome:
+    ctx.metrics.polled(feed.name, "fenced", 0, [])
+    log.warning(
+        "lease lost while polling: another replica holds the feed now; results discarded",
+        extra={"feed": feed.name, "token": claim.token},
+    )
+    return PollOutcome(feed.name, "fenced")
+
+
+def _after_commit(ctx: Context, state: store.FeedState, notice: Notice | None) -> None:
+    if notice is not None:
+        log.warning("feed notice", extra={"feed": state.name, "notice": notice[0], "detail": notice[1]})
+        ctx.on_events()
 
 
 async def _record_quiet(
-    ctx: Context,
-    feed: FeedConfig,
-    state: store.FeedState,
-    outcome: Outcome,
-    next_at: datetime,
-    common: dict[str, object],
+    ctx: Context, feed: FeedConfig, claim: Claim, outcome: Outcome, values: dict[str, object]
 ) -> PollOutcome:
-    values = {**common, "next_poll_at": next_at}
-    ctx.states[state.name] = store.applied(state, values)
-    ctx.recorder.add(state.id, values)  # batched: the warm path
-    await _maybe_recovered(ctx, state, new_items=False)
-    await _maybe_silent(ctx, feed, state)
+    notice = _recovery(claim.state, new_items=False) or await _silence(ctx, feed, claim)
+    if notice is None:
+        ctx.recorder.add(feed.name, claim.state.id, claim.token, values)  # batched: the warm path
+    elif not await _commit(ctx, claim, values, notice):
+        return _fenced(ctx, feed, claim)
     ctx.metrics.polled(feed.name, outcome, 0, [])
-    log.debug("polled", extra={"feed": feed.name, "outcome": outcome})
+    log.debug("polled", extra={"feed": feed.name, "outcome": outcome, "token": claim.token})
     status = 304 if outcome == "not_modified" else 200
-    return PollOutcome(feed.name, outcome, status, next_poll_at=next_at)
+    return PollOutcome(feed.name, outcome, status, next_poll_at=_next(values))
 
 
 async def _record_failure(
-    ctx: Context, feed: FeedConfig, state: store.FeedState, error: Exception, now: datetime
+    ctx: Context, feed: FeedConfig, claim: Claim, error: Exception, now: datetime
 ) -> PollOutcome:
+    state = claim.state
     status = error.status if isinstance(error, FetchStatusError) else None
     gone = isinstance(error, FeedGone)
     if isinstance(error, FetchRateLimited) and error.retry_after is not None:
-        return await _record_rate_limited(ctx, feed, state, error, error.retry_after, now)
+        return await _record_rate_limited(ctx, feed, claim, error, error.retry_after, now)
     count = state.error_count + 1
     next_at = None if gone else next_poll(ctx, feed, now, errors=count)
-    await write_state(
-        ctx,
-        state,
-        error_count=count,
-        last_error=str(error)[:1000],
-        last_status=status,
-        last_polled_at=now,
-        next_poll_at=next_at,
-        gone=gone,
-    )
+    values: dict[str, object] = {
+        "error_count": count,
+        "last_error": str(error)[:1000],
+        "last_status": status,
+        "last_polled_at": now,
+        "next_poll_at": next_at,
+        "gone": gone,
+    }
+    kind = notices.after_failure(count, ctx.config.health.failing_after, state.notice_state, gone)
+    notice = (kind, f"{count} consecutive failures; last: {error}") if kind else None
+    if not await _commit(ctx, claim, values, notice):
+        return _fenced(ctx, feed, claim)
     outcome: Outcome = "gone" if gone else "failed"
     ctx.metrics.polled(feed.name, outcome, 0, [])
     if gone:
@@ -289,18 +340,16 @@ async def _record_failure(
                 "error": str(error),
                 "error_count": count,
                 "retry_at": next_at.isoformat() if next_at else None,
+                "token": claim.token,
             },
         )
-    kind = notices.after_failure(count, ctx.config.health.failing_after, state.notice_state, gone)
-    if kind:
-        await _notify(ctx, state, kind, f"{count} consecutive failures; last: {error}")
     return PollOutcome(feed.name, outcome, status, error=str(error), next_poll_at=next_at)
 
 
 async def _record_rate_limited(
     ctx: Context,
     feed: FeedConfig,
-    state: store.FeedState,
+    claim: Claim,
     error: FetchRateLimited,
     retry_after: float,
     now: datetime,
@@ -308,54 +357,45 @@ async def _record_rate_limited(
     """Not a breakage: come back when the server says, and not sooner than usual."""
     wait = max(retry_after, feed.interval)
     next_at = now + timedelta(seconds=wait)
-    await write_state(
-        ctx,
-        state,
-        last_status=error.status,
-        last_error=str(error)[:1000],
-        last_polled_at=now,
-        next_poll_at=next_at,
-    )
+    values: dict[str, object] = {
+        "last_status": error.status,
+        "last_error": str(error)[:1000],
+        "last_polled_at": now,
+        "next_poll_at": next_at,
+    }
+    if not await _commit(ctx, claim, values, None):
+        return _fenced(ctx, feed, claim)
     ctx.metrics.polled(feed.name, "rate_limited", 0, [])
     log.warning(
-        "feed rate limited", extra={"feed": feed.name, "status": error.status, "retry_in": round(wait)}
+        "feed rate limited",
+        extra={"feed": feed.name, "status": error.status, "retry_in": round(wait), "token": claim.token},
     )
     return PollOutcome(feed.name, "rate_limited", error.status, error=str(error), next_poll_at=next_at)
 
 
-async def _maybe_recovered(ctx: Context, state: store.FeedState, *, new_items: bool) -> None:
+def _recovery(state: store.FeedState, *, new_items: bool) -> Notice | None:
     if state.notice_state == "failing":
-        await _notify(ctx, state, "recovered", f"polling succeeds again after {state.error_count} failures")
-    elif state.notice_state == "silent" and new_items:
-        await _notify(ctx, state, "recovered", "new items again after a silence")
+        return "recovered", f"polling succeeds again after {state.error_count} failures"
+    if state.notice_state == "silent" and new_items:
+        return "recovered", "new items again after a silence"
+    return None
 
 
-async def _maybe_silent(ctx: Context, feed: FeedConfig, state: store.FeedState) -> None:
-    now = ctx.clock()
+async def _silence(ctx: Context, feed: FeedConfig, claim: Claim) -> Notice | None:
+    state = claim.state
+    now = claim.now()
     # Silence needs a quiet spell longer than MIN_SILENCE: no query until one is possible (the warm path).
     if state.notice_state is not None or state.last_new_item_at is None:
-        return
+        return None
     if (now - state.last_new_item_at).total_seconds() <= notices.MIN_SILENCE:
-        return
+        return None
     gap = await ctx.db(notices.usual_gap, ctx.engine, state.id)
-    if notices.is_silent(
+    if not notices.is_silent(
         state.last_new_item_at, gap, now, ctx.config.health.silent_factor, state.notice_state
     ):
-        quiet = now - state.last_new_item_at if state.last_new_item_at else timedelta(0)
-        await _notify(
-            ctx,
-            state,
-            "silent",
-            f"no new items for {quiet.days}d {quiet.seconds // 3600}h "
-            f"(usually every {round(gap or 0) // 60} min)",
-        )
-
-
-async def _notify(ctx: Context, state: store.FeedState, kind: str, detail: str) -> None:
-    now = ctx.clock()
-    await ctx.db(outbox.record_notice, ctx.engine, state.id, kind, detail, ctx.config.webhooks, now)
-    await write_state(
-        ctx, ctx.states.get(state.name, state), notice_state=None if kind == "recovered" else kind
+        return None
+    quiet = now - state.last_new_item_at
+    detail = (
+        f"no new items for {quiet.days}d {quiet.seconds // 3600}h (usually every {round(gap or 0) // 60} min)"
     )
-    log.warning("feed notice", extra={"feed": state.name, "notice": kind, "detail": detail})
-    ctx.on_events()
+    return "silent", detail

@@ -19,7 +19,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor import models, outbox, store
+from monitor import models, outbox, replicas, store
 from monitor.classify import Baseline, Fact, load_baseline
 from monitor.config import Config, FeedConfig
 from monitor.db import open_database
@@ -29,11 +29,13 @@ from monitor.domain import EventType
 from monitor.errors import StoreError
 from monitor.fetch import FetchSettings, HostClients, HostLimiter
 from monitor.metrics import Metrics
-from monitor.pipeline import Context, PollOutcome, poll_feed
+from monitor.pipeline import Context, PollOutcome
+from monitor.pollloop import PollLoop
 from monitor.recorder import Recorder
 from monitor.redact import quiet_http_loggers
 
 log = logging.getLogger("monitor.resources")
+FIRST_POLLS_SPREAD = 60.0  # seconds over which new feeds' first polls are spread
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Resources:
     ctx: Context
     sender: Sender
     metrics: Metrics
+    replica: str
 
 
 def fetch_settings(config: Config) -> FetchSettings:
@@ -75,12 +78,18 @@ def baseline_with_history(config: Config, engine: Engine) -> Baseline:
     return baseline.with_facts(facts) if facts else baseline
 
 
-def sync_config(config: Config, engine: Engine) -> dict[str, store.FeedState]:
-    """Record the configured feeds and webhooks; return every feed's polling state."""
+def sync_config(config: Config, engine: Engine) -> None:
+    """Record the configured feeds (which are enabled; new ones first due within a minute) and webhooks."""
     now = datetime.now(UTC)
-    states = store.sync_feeds(engine, [(f.name, f.url) for f in config.feeds], now)
+    spread = min([FIRST_POLLS_SPREAD, *(f.interval for f in config.enabled_feeds)])
+    store.sync_feeds(
+        engine,
+        [(f.name, f.url) for f in config.feeds],
+        now,
+        enabled=[f.name for f in config.enabled_feeds],
+        spread=spread,
+    )
     store.sync_webhooks(engine, [(h.name, h.kind, h.url.get_secret_value()) for h in config.webhooks])
-    return states
 
 
 def state_gauges(engine: Engine) -> Any:
@@ -104,8 +113,10 @@ def state_gauges(engine: Engine) -> Any:
 
 
 @asynccontextmanager
-async def open_resources(config: Config) -> AsyncIterator[Resources]:
-    """Everything a poll or a delivery needs; closed in reverse order on the way out."""
+async def open_resources(config: Config, replica: str | None = None) -> AsyncIterator[Resources]:
+    """Everything a poll or a delivery needs; closed in reverse order on the way out. `replica` names this
+    process in claims and metrics (default: host name and pid)."""
+    replica = replica or replicas.default_id()
     quiet_http_loggers()
     engine = open_database(config.database)
     db = DbThread()
@@ -116,15 +127,15 @@ async def open_resources(config: Config) -> AsyncIterator[Resources]:
     hook_client = httpx.AsyncClient(
         headers={"user-agent": config.defaults.user_agent}, follow_redirects=False
     )
-    recorder = Recorder(db, engine)
+    metrics = Metrics(replica)
+    recorder = Recorder(db, engine, on_fenced=lambda feed: metrics.polled(feed, "fenced", 0, []))
     try:
         try:
-            states = await db(sync_config, config, engine)
+            await db(sync_config, config, engine)
         except sa.exc.SQLAlchemyError as error:
             reason = f"database: cannot record the configured feeds ({type(error).__name__})"
             raise StoreError(reason) from None
         baseline = await db(baseline_with_history, config, engine)
-        metrics = Metrics()
         metrics.watch_state(state_gauges(engine))
         sender = Sender(
             engine,
@@ -144,7 +155,6 @@ async def open_resources(config: Config) -> AsyncIterator[Resources]:
             baseline,
             metrics,
             recorder,
-            states,
             on_events=sender.wake,
         )
         if not config.enabled_webhooks:
@@ -153,7 +163,7 @@ async def open_resources(config: Config) -> AsyncIterator[Resources]:
                 "(add webhooks: to the config; `monitor demo` shows what they receive)",
                 extra={"config": str(config.path)},
             )
-        yield Resources(config, engine, db, ctx, sender, metrics)
+        yield Resources(config, engine, db, ctx, sender, metrics, replica)
     finally:
         await recorder.close()
         await clients.aclose()
@@ -164,18 +174,10 @@ async def open_resources(config: Config) -> AsyncIterator[Resources]:
 
 
 async def poll_all(rt: Resources, feeds: list[FeedConfig]) -> list[PollOutcome]:
-    """One cycle: every given feed once, concurrently up to `defaults.max_concurrency`."""
-    gate = asyncio.Semaphore(rt.config.defaults.max_concurrency)
-
-    async def one(feed: FeedConfig) -> PollOutcome:
-        async with gate:
-            try:
-                return await poll_feed(rt.ctx, feed)
-            except Exception as error:  # a bug or a database error must not lose the other feeds' outcomes
-                log.error("poll crashed", extra={"feed": feed.name, "error": type(error).__name__})
-                return PollOutcome(feed.name, "failed", error=f"internal error: {type(error).__name__}")
-
-    return list(await asyncio.gather(*(one(f) for f in feeds)))
+    """One cycle: every given feed once, due or not, concurrently up to `defaults.max_concurrency`."""
+    by_name = {f.name: f for f in feeds}
+    loop = PollLoop(rt.ctx, rt.replica, lambda: by_name, lambda count: rt.metrics.claimed(rt.replica, count))
+    return await loop.poll_named(feeds)
 
 
 async def drain_outbox(rt: Resources, timeout: float) -> DrainCounts:

@@ -6,15 +6,15 @@ calls them from a single worker thread, which is what SQLite wants: one writer.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from monitor import cluster, models
@@ -61,7 +61,7 @@ class SaveResult:
     attached: int  # alerting items that joined an existing event instead of alerting again
 
 
-def _state(row: sa.Row[tuple[object, ...]]) -> FeedState:
+def state_of(row: sa.Row[tuple[object, ...]]) -> FeedState:
     m = row._mapping
     return FeedState(
         id=m["id"],
@@ -79,76 +79,107 @@ def _state(row: sa.Row[tuple[object, ...]]) -> FeedState:
     )
 
 
-def sync_feeds(engine: Engine, feeds: Sequence[tuple[str, str]], now: datetime) -> dict[str, FeedState]:
-    """Make a row for every configured (name, url); a changed URL resets what was learned from the old one."""
+def sync_feeds(
+    engine: Engine,
+    feeds: Sequence[tuple[str, str]],
+    now: datetime,
+    *,
+    enabled: Collection[str] | None = None,
+    spread: float = 0.0,
+) -> dict[str, FeedState]:
+    """Make a row for every configured (name, url); a changed URL resets what was learned from the old one.
+    Only feeds in `enabled` (default: all given) are claimed for polling; a new feed is first due within
+    `spread` seconds (first polls spread out, not all at once). Replicas starting together may run this at
+    the same time: inserts tolerate a row another one just made, and only differences are written."""
+    on = {name for name, _ in feeds} if enabled is None else set(enabled)
     with engine.begin() as conn:
         known = {row.name: row for row in conn.execute(sa.select(FEEDS.c.id, FEEDS.c.name, FEEDS.c.url))}
+        added = [(name, url) for name, url in feeds if name not in known]
         new = [
-            {"name": name, "url": url, "created_at": now, "error_count": 0, "gone": False}
-            for name, url in feeds
-            if name not in known
+            {
+                "name": name,
+                "url": url,
+                "created_at": now,
+                "error_count": 0,
+                "gone": False,
+                "enabled": name in on,
+                "next_poll_at": now + timedelta(seconds=spread * index / max(1, len(added))),
+            }
+            for index, (name, url) in enumerate(added)
         ]
         if new:
-            conn.execute(sa.insert(FEEDS), new)
+            conn.execute(_insert_new(conn, FEEDS, FEEDS.c.name), new)
         for name, url in feeds:
             row = known.get(name)
             if row is not None and row.url != url:
-                conn.execute(
-                    sa.update(FEEDS)
-                    .where(FEEDS.c.id == row.id)
-                    .values(
-                        url=url,
-                        learned_url=None,
-                        etag=None,
-                        last_modified=None,
-                        body_hash=None,
-                        gone=False,
-                        error_count=0,
-                        next_poll_at=None,
-                    )
-                )
+                forget = sa.update(FEEDS).where(FEEDS.c.id == row.id)
+                conn.execute(forget.values(url=url, **_FORGET, next_poll_at=now))
+        _set_enabled(conn, on)
     return feed_states(engine)
+
+
+# What a feed's row learned from its old URL.
+_FORGET = {
+    "learned_url": None,
+    "etag": None,
+    "last_modified": None,
+    "body_hash": None,
+    "gone": False,
+    "error_count": 0,
+}
+
+
+def _insert_new(conn: Connection, table: sa.Table, key: sa.Column[str]) -> Any:
+    """An INSERT that skips rows whose key exists (another replica made them a moment ago)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
+
+
+def _set_enabled(conn: Connection, names: set[str]) -> None:
+    """Feeds dropped from the config (or disabled) stay as rows, with their items, but are not claimed."""
+    rows = conn.execute(sa.select(FEEDS.c.name, FEEDS.c.enabled)).all()
+    flips = {
+        True: [n for n, on in rows if not on and n in names],
+        False: [n for n, on in rows if on and n not in names],
+    }
+    for value, flipped in flips.items():
+        for start in range(0, len(flipped), _CHUNK):
+            chunk = flipped[start : start + _CHUNK]
+            conn.execute(sa.update(FEEDS).where(FEEDS.c.name.in_(chunk)).values(enabled=value))
 
 
 def feed_states(engine: Engine) -> dict[str, FeedState]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(FEEDS)).all()
-    return {row.name: _state(row) for row in rows}
+    return {row.name: state_of(row) for row in rows}
 
 
-_CACHED = (
-    "etag",
-    "last_modified",
-    "body_hash",
-    "error_count",
-    "gone",
-    "next_poll_at",
-    "notice_state",
-    "last_new_item_at",
-)
-
-
-def applied(state: FeedState, values: Mapping[str, object]) -> FeedState:
-    """The state after `values` are written to its row: the pipeline's in-memory copy stays equal to it."""
-    changes: dict[str, Any] = {key: values[key] for key in _CACHED if key in values}
-    if values.get("learned_url"):
-        changes["url"] = values["learned_url"]
-    if values.get("last_success_at") is not None:
-        changes["polled_before"] = True
-    return dataclasses.replace(state, **changes)
-
-
-def record_polls(engine: Engine, updates: Sequence[tuple[int, Mapping[str, object]]]) -> None:
-    """Several feeds' updates in one transaction (the warm path: hundreds of 304s)."""
+def record_quiet(engine: Engine, updates: Sequence[tuple[int, int, Mapping[str, object]]]) -> list[int]:
+    """Several feeds' quiet polls (304, unchanged body) in one transaction: the warm path. Each row is
+    written only under the lease token it was claimed with (`feed_id, token, values`); returns the ids of
+    feeds whose lease had passed to another replica (nothing written for them)."""
     with engine.begin() as conn:
-        for feed_id, values in updates:
-            conn.execute(sa.update(FEEDS).where(FEEDS.c.id == feed_id).values(**values))
+        for feed_id, token, values in updates:
+            conn.execute(
+                sa.update(FEEDS)
+                .where(FEEDS.c.id == feed_id, FEEDS.c.lease_token == token)
+                .values(**values, leased_by=None)
+            )
+        # Tokens only grow, and a row updated above stays locked: a different token now means fenced.
+        ids = [feed_id for feed_id, _, _ in updates]
+        tokens: dict[int, int] = {}
+        for start in range(0, len(ids), _CHUNK):
+            query = sa.select(FEEDS.c.id, FEEDS.c.lease_token).where(
+                FEEDS.c.id.in_(ids[start : start + _CHUNK])
+            )
+            tokens.update((row.id, row.lease_token) for row in conn.execute(query))
+    return [feed_id for feed_id, token, _ in updates if tokens.get(feed_id) != token]
 
 
 def load_feed(engine: Engine, name: str) -> FeedState | None:
     with engine.connect() as conn:
         row = conn.execute(sa.select(FEEDS).where(FEEDS.c.name == name)).first()
-    return None if row is None else _state(row)
+    return None if row is None else state_of(row)
 
 
 def record_poll(engine: Engine, feed_id: int, **values: object) -> None:
@@ -248,7 +279,52 @@ def save_items(
     engine: Engine,
     feed_id: int,
     batch: Sequence[tuple[FeedItem, Decision, bool]],
-    lkeys: dict[str, str | None],
+    lkeys: Mapping[str, str | None],
+    now: datetime,
+    on_event: cluster.OnEvent,
+) -> SaveResult:
+    """Insert new items with their decisions in a transaction of their own (see `_save_items`)."""
+    with engine.begin() as conn:
+        return _save_items(conn, feed_id, batch, lkeys, now, on_event)
+
+
+@dataclass(frozen=True, slots=True)
+class PollWrite:
+    """Everything one poll writes, committed together under the lease token it was claimed with."""
+
+    feed_id: int
+    token: int
+    values: Mapping[str, object]  # the feed row's new state, next due time included
+    batch: Sequence[tuple[FeedItem, Decision, bool]] = ()  # (item, decision, backlog) of new items
+    lkeys: Mapping[str, str | None] = field(default_factory=dict)
+    notice: tuple[str, str] | None = None  # (kind, detail): a feed-health notice to queue
+
+
+OnNotice = Callable[[Connection, int, str, str], None]
+
+
+def commit_poll(
+    engine: Engine, write: PollWrite, now: datetime, on_event: cluster.OnEvent, on_notice: OnNotice
+) -> SaveResult | None:
+    """Write a poll's results in one transaction that first checks the lease token (fencing): None, and
+    nothing written, when the lease passed to another replica while this one polled."""
+    with engine.begin() as conn:
+        # The token check is the row's first write: it also locks the row until commit.
+        fence = sa.update(FEEDS).where(FEEDS.c.id == write.feed_id, FEEDS.c.lease_token == write.token)
+        if conn.execute(fence.values(**write.values, leased_by=None)).rowcount != 1:
+            conn.rollback()
+            return None
+        saved = _save_items(conn, write.feed_id, write.batch, write.lkeys, now, on_event)
+        if write.notice is not None:
+            on_notice(conn, write.feed_id, *write.notice)
+    return saved
+
+
+def _save_items(
+    conn: Connection,
+    feed_id: int,
+    batch: Sequence[tuple[FeedItem, Decision, bool]],
+    lkeys: Mapping[str, str | None],
     now: datetime,
     on_event: cluster.OnEvent,
 ) -> SaveResult:
@@ -260,31 +336,31 @@ def save_items(
         (item, decision, _item_row(feed_id, item, decision, backlog, lkeys.get(item.key), now))
         for item, decision, backlog in batch
     ]
-    with engine.begin() as conn:
-        quiet = [row for _, d, row in rows if not row["alert"] and not _restates_event(d, row)]
-        first_ids = []
-        if quiet:
-            conn.execute(sa.insert(ITEMS), quiet)  # executemany: the cold cycle's hot path
-            # The write lock is held: these rows got the ids just below the current maximum.
-            first_ids.append(_last_item_id(conn) - len(quiet) + 1)
-        for item, decision, row in rows:
-            if not row["alert"] and not _restates_event(decision, row):
-                continue
-            item_id = conn.execute(sa.insert(ITEMS).values(**row).returning(ITEMS.c.id)).scalar_one()
-            first_ids.append(item_id)
-            existing = cluster.find_event(conn, decision, item, now)
-            if existing is not None:
-                # Another outlet's report of a known development: a source, not a new alert.
-                conn.execute(sa.update(ITEMS).where(ITEMS.c.id == item_id).values(event_id=existing))
-                attached += 1
-                continue
-            if not row["alert"]:
-                continue
-            event_id = cluster.create_event(conn, decision, item, item_id, now)
-            on_event(conn, event_id, decision)
-            events.append(NewEvent(event_id, decision, item))
-        if first_ids:
-            _index_text(conn, min(first_ids) - 1)
+    quiet = [row for _, d, row in rows if not row["alert"] and not _restates_event(d, row)]
+    loud = [(item, d, row) for item, d, row in rows if row["alert"] or _restates_event(d, row)]
+    first_ids = []
+    if quiet:
+        conn.execute(sa.insert(ITEMS), quiet)  # executemany: the cold cycle's hot path
+        # The write lock is held: these rows got the ids just below the current maximum.
+        first_ids.append(_last_item_id(conn) - len(quiet) + 1)
+    # Another replica may be storing a report of the same development right now: take turns on it.
+    cluster.lock_identities(conn, [d for _, d, _ in loud], now)
+    for item, decision, row in loud:
+        item_id = conn.execute(sa.insert(ITEMS).values(**row).returning(ITEMS.c.id)).scalar_one()
+        first_ids.append(item_id)
+        existing = cluster.find_event(conn, decision, item, now)
+        if existing is not None:
+            # Another outlet's report of a known development: a source, not a new alert.
+            conn.execute(sa.update(ITEMS).where(ITEMS.c.id == item_id).values(event_id=existing))
+            attached += 1
+            continue
+        if not row["alert"]:
+            continue
+        event_id = cluster.create_event(conn, decision, item, item_id, now)
+        on_event(conn, event_id, decision)
+        events.append(NewEvent(event_id, decision, item))
+    if first_ids:
+        _index_text(conn, min(first_ids) - 1)
     return SaveResult(stored=len(batch), events=events, attached=attached)
 
 
@@ -296,7 +372,9 @@ def sync_webhooks(engine: Engine, hooks: Iterable[tuple[str, str, str]]) -> None
             row = conn.execute(sa.select(WEBHOOKS).where(WEBHOOKS.c.name == name)).first()
             if row is None:
                 conn.execute(
-                    sa.insert(WEBHOOKS).values(name=name, kind=kind, url_hash=url_hash, broken=False)
+                    _insert_new(conn, WEBHOOKS, WEBHOOKS.c.name).values(
+                        name=name, kind=kind, url_hash=url_hash, broken=False
+                    )
                 )
             elif row.url_hash != url_hash or row.kind != kind:
                 conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -187,3 +188,32 @@ def test_a_restart_keeps_the_stored_next_poll(tmp_path: Path, daemon_factory: ob
         time.sleep(0.5)
         assert len([r for r in srv.requests if r.path == "/later"]) == before
         assert daemon.stop() == 0
+
+
+def monitor_cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "monitor", "--config", str(config), *args]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+def test_sqlite_is_one_instance_and_the_replica_is_named_everywhere(daemon_factory: object) -> None:
+    with LoopbackServer() as srv:
+        srv.serve_file("/bbc", REAL_FEEDS / "bbc-rss-3.xml")
+        daemon, config = daemon_factory({"bbc": srv.url("/bbc")})  # type: ignore[operator]
+        wait_until(lambda: any(r.path == "/bbc" for r in srv.requests))
+        second = monitor_cli(config, "run", "--health-port", str(unused_port()))
+        assert second.returncode == 2 and "Traceback" not in second.stderr
+        assert "in use by another `monitor run`" in second.stderr and "PostgreSQL" in second.stderr
+        feeds = monitor_cli(config, "feeds", "--json")  # read-only commands keep working
+        assert feeds.returncode == 0 and json.loads(feeds.stdout)[0]["name"] == "bbc"
+        listed = monitor_cli(config, "replicas", "--json")
+        assert listed.returncode == 0, listed.stderr
+        (replica,) = json.loads(listed.stdout)
+        assert replica["pid"] == daemon.proc.pid and replica["id"].endswith(f":{daemon.proc.pid}")
+        _, metrics = get(f"http://127.0.0.1:{daemon.port}/metrics")
+        claimed = re.search(
+            rf'monitor_feed_claims_total{{replica="{re.escape(replica["id"])}"}} (\S+)', metrics.decode()
+        )
+        assert claimed and float(claimed[1]) >= 1
+        assert daemon.stop() == 0
+    assert {line.get("replica") for line in daemon.lines()} == {replica["id"]}
+    assert monitor_cli(config, "replicas", "--json").stdout.strip() == "[]"  # stopped

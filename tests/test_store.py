@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from monitor import outbox, store
 from monitor.config import WebhookConfig
-from monitor.db import migrate, open_database
+from monitor.db import MIGRATIONS, migrate, open_database
 from monitor.domain import Decision, Evidence, FeedItem
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -72,7 +72,7 @@ def test_migrations_are_idempotent(engine: sa.Engine) -> None:
     assert migrate(engine) == migrate(engine)
     with engine.connect() as conn:
         versions = conn.execute(sa.text("SELECT count(*) FROM schema_version")).scalar_one()
-    assert versions == 3
+    assert versions == len(MIGRATIONS)
 
 
 def test_second_cycle_stores_nothing_new(engine: sa.Engine) -> None:

@@ -1,0 +1,135 @@
+"""The poll loop: the one place polls start. Claim feeds for the free slots, poll each, claim again.
+
+The daemon calls `fill` on every tick (an APScheduler interval job) and again
+whenever a poll ends while more feeds were due; `poll --once` calls
+`poll_named`. Either way a feed is polled only under a claim (claims.py), at
+most `defaults.max_concurrency` at a time, and a crashed poll never stops the
+loop: its lease simply runs out and the feed is claimed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from monitor import claims
+from monitor.claims import Claim
+from monitor.config import FeedConfig
+from monitor.pipeline import Context, PollOutcome, poll_feed
+
+log = logging.getLogger("monitor.pollloop")
+
+
+class PollLoop:
+    def __init__(
+        self,
+        ctx: Context,
+        replica: str,
+        feeds: Callable[[], Mapping[str, FeedConfig]],
+        on_claimed: Callable[[int], None] = lambda count: None,
+    ) -> None:
+        self.ctx = ctx
+        self.replica = replica
+        self.feeds = feeds  # the current config's feeds by name (a reload replaces them)
+        self.on_claimed = on_claimed
+        self.inflight: set[asyncio.Task[PollOutcome]] = set()
+        self.counts: Counter[str] = Counter()
+        self.stopped = False
+        self._claiming = asyncio.Lock()
+        self._more_due = False  # the last claim filled every slot: more feeds may be waiting
+        self._refills: set[asyncio.Task[None]] = set()
+
+    @property
+    def free(self) -> int:
+        return self.ctx.config.defaults.max_concurrency - len(self.inflight)
+
+    async def fill(self) -> None:
+        """Claim due feeds for every free slot and start polling them."""
+        if self.stopped or self._claiming.locked():
+            return
+        async with self._claiming:
+            free = self.free
+            if free <= 0:
+                return
+            lease = self.ctx.config.replicas.lease
+            got = await self.ctx.db(claims.claim_due, self.ctx.engine, self.replica, free, lease)
+            self._more_due = len(got) == free
+            self._start(got)
+
+    async def poll_named(self, feeds: Sequence[FeedConfig]) -> list[PollOutcome]:
+        """Each of `feeds` once, due or not (`poll --once`): claimed as slots free up, so no lease runs
+        out while a long list waits. A feed gone, or held by a running replica, is skipped."""
+        waiting = list(feeds)
+        done: dict[str, PollOutcome] = {}
+        running: set[asyncio.Task[PollOutcome]] = set()
+        lease = self.ctx.config.replicas.lease
+        while waiting or running:
+            free = self.free
+            take, waiting = waiting[:free], waiting[free:]
+            if take:
+                names = [f.name for f in take]
+                got = await self.ctx.db(claims.claim_named, self.ctx.engine, self.replica, names, lease)
+                claimed = {c.state.name for c in got}
+                done.update({n: PollOutcome(n, "skipped") for n in names if n not in claimed})
+                running |= self._start(got)
+            if running:
+                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    outcome = task.result()
+                    done[outcome.feed] = outcome
+        return [done[f.name] for f in feeds]
+
+    def _start(self, got: Sequence[Claim]) -> set[asyncio.Task[PollOutcome]]:
+        if got:
+            self.on_claimed(len(got))
+        known = self.feeds()
+        started = set()
+        for claim in got:
+            task = asyncio.create_task(self._poll(known.get(claim.state.name), claim))
+            self.inflight.add(task)
+            task.add_done_callback(self._finished)
+            started.add(task)
+        return started
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.inflight.discard(task)
+        if self._more_due and not self.stopped:
+            refill = asyncio.create_task(self.fill())
+            self._refills.add(refill)
+            refill.add_done_callback(self._refills.discard)
+
+    async def _poll(self, feed: FeedConfig | None, claim: Claim) -> PollOutcome:
+        name = claim.state.name
+        if feed is None:  # claimed by name, but not in this replica's config: another replica's feed
+            log.warning(
+                "claimed a feed this replica's config lacks; its lease will pass", extra={"feed": name}
+            )
+            outcome = PollOutcome(name, "skipped")
+        else:
+            try:
+                outcome = await poll_feed(self.ctx, feed, claim)
+            except asyncio.CancelledError:  # shutdown ran out of time; nothing of this poll was committed
+                self.counts["cancelled"] += 1
+                raise
+            except Exception as error:  # a bug or a database error: the lease runs out, the feed comes back
+                log.exception("poll crashed", extra={"feed": name})
+                outcome = PollOutcome(name, "failed", error=f"internal error: {type(error).__name__}")
+                self.counts["crashed"] += 1
+        self.counts[outcome.outcome] += 1
+        return outcome
+
+    async def stop(self, timeout: float) -> None:
+        """Start nothing more; give in-flight polls `timeout` seconds, then cancel the rest."""
+        self.stopped = True
+        for refill in list(self._refills):
+            refill.cancel()
+        pending = set(self.inflight)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
