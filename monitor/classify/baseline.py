@@ -13,12 +13,13 @@ from typing import cast
 
 import yaml
 
+from monitor.classify.acts import ACTS, is_one_off
 from monitor.classify.gazetteer import NAMES
 from monitor.domain import EVENT_TYPES, EventType
 from monitor.errors import ConfigError
 
 TARGETS = ("taliban", "afghanistan")
-_FIELDS = ("actor", "relation", "target", "date", "source", "note")
+_FIELDS = ("actor", "relation", "target", "act", "date", "source", "note")
 _UNREADABLE = datetime.date.min  # a sentinel: no real baseline fact is dated in year 1
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
@@ -33,6 +34,11 @@ class Fact:
     date: datetime.date | None = None
     source: str = ""
     note: str = ""
+    act: str | None = None  # which kind of step (monitor/classify/acts.py); None covers every kind
+
+    @property
+    def one_off(self) -> bool:
+        return is_one_off(self.act)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,13 @@ class Baseline:
 
     def knows(self, actor: str, relation: EventType) -> bool:
         return (actor, relation) in self._keys
+
+    def one_off(self, actor: str, relation: EventType, act: str | None) -> Fact | None:
+        """The one-off fact this act repeats: any report of it is old news, whatever its tense."""
+        for fact in self.facts:
+            if fact.actor == actor and fact.relation == relation and fact.one_off and fact.act == act:
+                return fact
+        return None
 
     def with_facts(self, facts: Iterable[Fact]) -> Baseline:
         return Baseline((*self.facts, *facts))
@@ -118,7 +131,12 @@ def _fact(path: Path | Traversable, index: int, entry: object, line: int | None)
     date = _date(entry.get("date"))
     if date is _UNREADABLE:
         raise fail("date", f"expected YYYY-MM-DD, YYYY-MM or YYYY, not {entry.get('date')!r}")
-    return Fact(actor, relation, target, date, str(entry.get("source") or ""), str(entry.get("note") or ""))
+    act = entry.get("act")
+    if act is not None and (act not in ACTS or ACTS[act].event_type != relation):
+        kinds = ", ".join(name for name, known in ACTS.items() if known.event_type == relation)
+        raise fail("act", f"for {relation} must be one of {kinds}, not {act!r}")
+    source, note = str(entry.get("source") or ""), str(entry.get("note") or "")
+    return Fact(actor, relation, target, date, source, note, act)
 
 
 def _date(value: object) -> datetime.date | None:

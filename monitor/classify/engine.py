@@ -72,6 +72,7 @@ class Candidate:
     past: tuple[str, ...] = ()  # explicit past-time cues: the event is history
     ongoing: tuple[str, ...] = ()  # state-of-affairs cues: "remain frozen", "first country to"
     reject: Reason | None = None
+    act: str = ""  # the kind of step (acts.py)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -193,7 +194,23 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
     if target != "ok":
         candidate.reject = target  # type: ignore[assignment]
         candidate.cues += ("target:none",) if target == "not_relevant" else ()
+    candidate.act = _act(candidate, text[clause:clause_end])
     return candidate
+
+
+def _act(candidate: Candidate, clause: str) -> str:
+    """The kind of step: a rule's own, turned by the direction of a diplomatic step or the list named."""
+    rule = candidate.rule
+    if rule.event_type == "diplomatic_upgrade":
+        if R.INWARD.search(clause):  # "accepts a Taliban-appointed envoy", "the Afghan embassy in Berlin"
+            return "taliban_ambassador" if R.AMBASSADOR.search(clause) else "taliban_mission"
+        if R.OUTWARD.search(clause):
+            return "kabul_mission"  # "its ambassador to Kabul", "reopens its embassy in Afghanistan"
+    if rule.event_type == "sanctions_eased" and R.TERROR_LIST.search(clause):
+        return "terror_delisting"
+    if rule.act == "terror_delisting" and not R.TERROR_LIST.search(clause):
+        return "lifting"  # struck off a sanctions list: a delisting of people, repeatable
+    return rule.act
 
 
 def _clause_start(text: str, position: int) -> int:
@@ -409,7 +426,7 @@ def _fill_actor(chosen: Candidate, valid: list[Candidate], texts: list[str]) -> 
 def _decide(chosen: Candidate, valid: list[Candidate], baseline: Baseline, title: str) -> Decision:
     event_type = chosen.rule.event_type
     novel, reason, actor, cues = True, None, chosen.codes[0] if chosen.codes else None, list(chosen.cues)
-    if chosen.modality == "asserted":
+    if chosen.modality != "negated":
         verdicts = [(code, _novelty(chosen, code, valid, baseline, title)) for code in chosen.codes]
         if verdicts:
             # The actor making news: one the baseline does not know, else any new act, else the first named.
@@ -421,9 +438,9 @@ def _decide(chosen: Candidate, valid: list[Candidate], baseline: Baseline, title
             )
             cues += history
             novel = reason is None
-    elif chosen.modality == "negated":
+    else:
         reason = "negated"
-    cues += [f"also:{code}" for code in chosen.codes if code != actor]
+    cues += [f"act:{chosen.act}"] + [f"also:{code}" for code in chosen.codes if code != actor]
     alert = novel and chosen.modality != "negated"
     actor_text = next((mention.text for mention in chosen.actors if mention.code == actor), None)
     evidence = Evidence(chosen.sentence, chosen.rule.id, tuple(cues), actor_text)
@@ -442,8 +459,13 @@ def _decide(chosen: Candidate, valid: list[Candidate], baseline: Baseline, title
 def _novelty(
     chosen: Candidate, code: str, valid: list[Candidate], baseline: Baseline, title: str
 ) -> tuple[Reason | None, list[str]]:
-    """None when new; else restatement (a known fact told as old) or historical (an old, unknown one)."""
+    """None when new; else restatement (a known fact again) or historical (background, not the news)."""
     event_type = chosen.rule.event_type
+    known = baseline.one_off(code, event_type, chosen.act)
+    if known is not None:  # a one-off fact happens once: any report of it, in any tense, is the fact again
+        return "restatement", [f"baseline:{code} {event_type} ({known.act}, one-off)"]
+    if chosen.modality == "planned":
+        return None, []
     if baseline.knows(code, event_type):
         same = [c for c in valid if c.rule.event_type == event_type and (code in c.codes or not c.codes)]
         told_as_old = [cue for c in same for cue in (*c.past, *c.ongoing)]

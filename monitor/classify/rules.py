@@ -44,6 +44,7 @@ class Rule:
     standing: bool = False  # describes a standing state ("its envoy in Kabul"), not a change
     taliban_subject: bool = False  # the Taliban are the grammatical subject ("take over the embassy")
     keys: tuple[str, ...] = ()  # lower-case substrings one of which any match contains: a cheap pre-check
+    act: str = ""  # the kind of step (acts.py); for upgrades the direction may turn it (engine._act)
 
 
 _SANCTION_NOUN = (
@@ -61,6 +62,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"\brecogni[sz](?:e|es|ed|ing)\b", _I),
         9,
         keys=("recogni",),
+        act="recognition",
     ),
     Rule(
         "recognition.relations",
@@ -72,6 +74,7 @@ RULES: tuple[Rule, ...] = (
         ),
         9,
         keys=("diplomatic", "exchang"),
+        act="recognition",
     ),
     Rule(
         "recognition.noun",
@@ -80,6 +83,7 @@ RULES: tuple[Rule, ...] = (
         7,
         nominal=True,
         keys=("recognition",),
+        act="recognition",
     ),
     Rule(
         "upgrade.accept",
@@ -87,6 +91,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"\b(?:accept|accredit|admit|allow|host)\w*" + gap(5) + _ENVOY + r"\b", _I),
         8,
         keys=("ambassador", "envoy", "charg", "diplomat", "official", "representative", "consul"),
+        act="taliban_mission",
     ),
     Rule(
         "upgrade.handover",
@@ -103,6 +108,7 @@ RULES: tuple[Rule, ...] = (
         8,
         taliban_subject=True,
         keys=("embass", "consulate", "mission", "representation", "office"),
+        act="taliban_mission",
     ),
     Rule(
         "upgrade.open",
@@ -113,6 +119,7 @@ RULES: tuple[Rule, ...] = (
         7,
         taliban_subject=True,
         keys=("embass", "consulate"),
+        act="kabul_mission",
     ),
     Rule(
         "upgrade.raise",
@@ -125,6 +132,7 @@ RULES: tuple[Rule, ...] = (
         ),
         8,
         keys=("embass", "ambassador", "mission", "relations", "ties", "representation"),
+        act="kabul_mission",
     ),
     Rule(
         "upgrade.appoint",
@@ -137,6 +145,7 @@ RULES: tuple[Rule, ...] = (
         ),
         8,
         keys=("ambassador", "envoy", "charg"),
+        act="kabul_mission",
     ),
     Rule(
         "upgrade.credentials",
@@ -148,6 +157,7 @@ RULES: tuple[Rule, ...] = (
         ),
         6,
         keys=("credentials", "credence"),
+        act="kabul_mission",
     ),
     Rule(
         "upgrade.standing",
@@ -159,6 +169,7 @@ RULES: tuple[Rule, ...] = (
         nominal=True,
         standing=True,
         keys=("ambassador", "envoy"),
+        act="kabul_mission",
     ),
     Rule(
         "sanctions_eased.exempt",
@@ -166,6 +177,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b", _I),
         10,
         keys=("exempt", "waiver", "licen", "carve"),
+        act="exemption",
     ),
     Rule(
         "sanctions_eased.delist",
@@ -181,6 +193,7 @@ RULES: tuple[Rule, ...] = (
         ),
         10,
         keys=("list", "regist", "sanction", "no longer"),
+        act="terror_delisting",
     ),
     Rule(
         "sanctions_eased.unfreeze",
@@ -194,6 +207,7 @@ RULES: tuple[Rule, ...] = (
         ),
         10,
         keys=("unfr", "unblock", "assets", "reserves", "funds"),
+        act="release",
     ),
     Rule(
         "sanctions_eased.lift",
@@ -215,6 +229,7 @@ RULES: tuple[Rule, ...] = (
         ),
         9,
         keys=(*_SANCTION_KEYS, "designation", "bount", "reward", "listing", "restriction"),
+        act="lifting",
     ),
     Rule(
         "sanctions_imposed.add_list",
@@ -224,6 +239,7 @@ RULES: tuple[Rule, ...] = (
         ),
         8,
         keys=("list", "regist"),
+        act="designation",
     ),
     Rule(
         "sanctions_imposed.impose",
@@ -235,6 +251,7 @@ RULES: tuple[Rule, ...] = (
         ),
         8,
         keys=_SANCTION_KEYS,
+        act="measures",
     ),
     Rule(
         "sanctions_imposed.renew",
@@ -249,6 +266,7 @@ RULES: tuple[Rule, ...] = (
         ),
         8,
         keys=_SANCTION_KEYS,
+        act="measures",
     ),
     Rule(
         "sanctions_imposed.designate",
@@ -259,6 +277,7 @@ RULES: tuple[Rule, ...] = (
         ),
         7,
         keys=("designat", "blacklist", "list"),
+        act="designation",
     ),
     Rule(
         "sanctions_imposed.freeze",
@@ -273,6 +292,7 @@ RULES: tuple[Rule, ...] = (
         ),
         7,
         keys=("assets", "accounts", "reserves", "funds", "property", "freez"),
+        act="asset_freeze",
     ),
     Rule(
         "sanctions_imposed.travel_ban",
@@ -281,6 +301,7 @@ RULES: tuple[Rule, ...] = (
         6,
         nominal=True,
         keys=(" ban", "-ban", "restriction", "barr"),
+        act="measures",
     ),
     Rule(
         "sanctions_imposed.noun",
@@ -292,6 +313,7 @@ RULES: tuple[Rule, ...] = (
         4,
         nominal=True,
         keys=("sanction",),
+        act="measures",
     ),
 )
 
@@ -437,5 +459,24 @@ DATED = re.compile(
 )
 GENRE_HISTORY = re.compile(
     r"\b(?:explainer|backgrounder|anniversary|one\s+year\s+on|a\s+year\s+on|how\s+[\w\s]{1,25}came\s+to)\b",
+    _I,
+)
+
+# The direction of a diplomatic step. Inward: Taliban diplomats received abroad, or an Afghan mission abroad
+# handed to them. Outward: the actor's own envoy or mission in Kabul.
+INWARD = re.compile(
+    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|IEA)(?:['’]s)?[\s-]+(?:[\w'’]+[\s-]+)?"
+    r"(?:appointed|posted|nominated|named|sent|ambassadors?|envoys?|diplomats?|charg[eé]s?|consuls?"
+    r"|consular|representatives?|staff|officials?|second\s+secretar(?:y|ies)|first\s+secretar(?:y|ies))\b"
+    r"|\b(?:Afghan|Afghanistan['’]s)\s+(?:embassy|embassies|consulates?|missions?)\s+in\s+(?!Kabul\b)[A-Z]"
+    r"|\bto\s+(?:the\s+)?(?:Taliban|Taleban|Islamic\s+Emirate)\b",
+)
+AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
+OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
+# A terrorist or banned-organisations list (a state's own), as opposed to a sanctions list of people.
+TERROR_LIST = re.compile(
+    r"\b(?:terror\w*|banned|prohibited|extremist|proscribed)\s+(?:\w+\s+){0,2}?"
+    r"(?:lists?|organi[sz]ations?|groups?|entit(?:y|ies)|register)\b"
+    r"|\bterror\w*\s+designation|\bdesignation\s+as\s+(?:a\s+)?terror\w*",
     _I,
 )
