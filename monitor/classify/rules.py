@@ -53,7 +53,10 @@ _SANCTION_NOUN = (
 )
 _SANCTION_KEYS = ("sanction", "measures", "freez", " ban", "-ban", "visa", "penalt", "embargo")
 _MISSION = r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|missions?|representation|office)"
-_ENVOY = r"(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?|officials?|representatives?|consuls?)"
+_ENVOY = (
+    r"(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?|officials?|representatives?|consuls?"
+    r"|consular\s+(?:staff|employees|officers|workers)|(?:first|second|third)\s+secretar(?:y|ies))"
+)
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -88,9 +91,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "upgrade.accept",
         "diplomatic_upgrade",
-        re.compile(r"\b(?:accept|accredit|admit|allow|host)\w*" + gap(5) + _ENVOY + r"\b", _I),
+        re.compile(
+            r"\b(?:accept|accredit|admit|allow|host|greenlight|green-light|approv|permit|authori[sz]|welcom)\w*"
+            + gap(5)
+            + _ENVOY
+            + r"\b",
+            _I,
+        ),
         8,
-        keys=("ambassador", "envoy", "charg", "diplomat", "official", "representative", "consul"),
+        keys=("ambassador", "envoy", "charg", "diplomat", "official", "representative", "consul", "secretar"),
         act="taliban_mission",
     ),
     Rule(
@@ -101,8 +110,9 @@ RULES: tuple[Rule, ...] = (
             + gap(5)
             + _MISSION
             + r"\b"
-            r"|\btak\w+\s+(?:over|charge\s+of|control\s+of)" + gap(3) + _MISSION + r"\b"
-            r"|\b" + _MISSION + gap(4) + r"(?:handed|transferred|turned)\s+(?:over\s+)?to\b",
+            r"|\btak\w+\s+(?:over|charge\s+(?:of|at)|control\s+of)" + gap(3) + _MISSION + r"\b"
+            r"|\b" + _MISSION + gap(4) + r"(?:handed|transferred|turned)\s+(?:over\s+)?to\s+(?:the\s+)?"
+            r"(?:Taliban|Taleban|Islamic\s+Emirate|IEA|de\s+facto|Kabul)",
             _I,
         ),
         8,
@@ -114,11 +124,14 @@ RULES: tuple[Rule, ...] = (
         "upgrade.open",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:re)?open(?:s|ed|ing)?" + gap(4) + r"(?:embass(?:y|ies)|consulates?(?:\s+general)?)\b", _I
+            r"\b(?:re)?open(?:s|ed|ing)?" + gap(4) + r"(?:embass(?:y|ies)|consulates?(?:\s+general)?"
+            r"|diplomatic\s+(?:missions?|presence)|missions?(?=\s+(?:in|to)\s+(?:Kabul|Afghanistan)\b))\b"
+            r"|\b(?:re)?open(?:s|ed|ing)?\s+(?:of\s+)?(?:its|their|the)\s+(?:[\w-]+\s+)?missions?\b",
+            _I,
         ),
         7,
         taliban_subject=True,
-        keys=("embass", "consulate"),
+        keys=("embass", "consulate", "mission", "presence"),
         act="kabul_mission",
     ),
     Rule(
@@ -148,6 +161,20 @@ RULES: tuple[Rule, ...] = (
         act="kabul_mission",
     ),
     Rule(
+        "upgrade.arrive",
+        "diplomatic_upgrade",
+        re.compile(
+            r"\b(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?)\s+(?:[\w'-]+\s+){0,2}?"
+            r"(?:arriv\w*|assum\w+\s+(?:charge|office|(?:his|her)\s+post)|t(?:akes|ook|aking)\s+(?:up\s+)?"
+            r"(?:charge|office|(?:his|her)\s+post)|begins?\s+work|starts?\s+work)\b",
+            _I,
+        ),
+        7,
+        taliban_subject=True,
+        keys=("ambassador", "envoy", "charg", "diplomat"),
+        act="taliban_mission",
+    ),
+    Rule(
         "upgrade.credentials",
         "diplomatic_upgrade",
         re.compile(
@@ -174,16 +201,24 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "sanctions_eased.exempt",
         "sanctions_eased",
-        re.compile(r"\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b", _I),
+        re.compile(
+            r"\b(?:grant|extend|approv|renew|issu|prolong)\w*" + gap(6) + r"(?:exemptions?|waivers?)\b"
+            r"|\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b"
+            r"|\b(?:grant|give|gave)\w*\s+(?:[\w'-]+\s+){0,2}?permission\b"
+            r"|\bhumanitarian\s+(?:exceptions?|authori[sz]ations?)\b"
+            r"|\bexceptions?\b(?=(?:\W+[\w'-]+){0,8}?\W+(?:aid|humanitarian|assistance)\b)",
+            _I,
+        ),
         10,
-        keys=("exempt", "waiver", "licen", "carve"),
+        keys=("exempt", "waiver", "licen", "carve", "permission", "exception", "authori"),
         act="exemption",
     ),
     Rule(
         "sanctions_eased.delist",
         "sanctions_eased",
         re.compile(
-            r"\bde-?list\w*"
+            r"\bde-?list\w*|\bde-?designat\w*"
+            r"|\b(?:disappear\w*|vanish\w*|absent|missing|omit\w*|exclu\w*)\s+(?:from\s+)?(?:[\w'-]+\s+){0,6}?lists?\b"
             r"|\b(?:remov|drop|delet|eras|strik)\w*"
             + gap(8)
             + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions)\b"
@@ -192,7 +227,7 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         10,
-        keys=("list", "regist", "sanction", "no longer"),
+        keys=("list", "regist", "sanction", "no longer", "designat"),
         act="terror_delisting",
     ),
     Rule(
@@ -200,7 +235,8 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased",
         re.compile(
             r"\b(?:unfreez\w*|unfroze\w*|unblock\w*)"
-            r"|\b(?:releas\w*|return\w*|unlock\w*|free(?:s|d|ing)?)"
+            r"|\b(?:releas\w*|return\w*|unlock\w*|free(?:s|d|ing)?|transfer\w*|mov(?:e|es|ed|ing)|split\w*"
+            r"|channel\w*|rout(?:e|es|ed|ing)|shift\w*|restor\w*)"
             + gap(5)
             + r"(?:assets|reserves|funds)\b",
             _I,
@@ -261,7 +297,7 @@ RULES: tuple[Rule, ...] = (
             + gap(8)
             + r"(?:"
             + _SANCTION_NOUN
-            + r"|sanctions\s+regime)\b(?![\w-]*\s*exemption)",
+            + r"|sanctions\s+regime)\b(?![\w'-]*\s*(?:exemptions?|waivers?|licen[cs]es?|carve-?outs?))",
             _I,
         ),
         8,
@@ -469,7 +505,7 @@ INWARD = re.compile(
     r"(?:appointed|posted|nominated|named|sent|ambassadors?|envoys?|diplomats?|charg[eé]s?|consuls?"
     r"|consular|representatives?|staff|officials?|second\s+secretar(?:y|ies)|first\s+secretar(?:y|ies))\b"
     r"|\b(?:Afghan|Afghanistan['’]s)\s+(?:embassy|embassies|consulates?|missions?)\s+in\s+(?!Kabul\b)[A-Z]"
-    r"|\bto\s+(?:the\s+)?(?:Taliban|Taleban|Islamic\s+Emirate)\b",
+    r"|\b(?:handed|handing|hands|transferred|turned)\s+(?:over\s+)?to\s+(?:the\s+)?(?:Taliban|Taleban|Islamic\s+Emirate)\b",
 )
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
