@@ -24,7 +24,9 @@ class Act:
 
 _ACTS = (
     Act("recognition", "recognition", True, "formal recognition of the Taliban government"),
-    Act("kabul_mission", "diplomatic_upgrade", True, "the actor's own ambassador, embassy or mission in Kabul"),
+    Act(
+        "kabul_mission", "diplomatic_upgrade", True, "the actor's own ambassador, embassy or mission in Kabul"
+    ),
     Act("taliban_ambassador", "diplomatic_upgrade", True, "the actor accepts a Taliban-appointed ambassador"),
     Act(
         "taliban_mission",

@@ -23,6 +23,7 @@ _FIRST_WORDS = {
 }
 _COORDINATION = re.compile(r"\s*(?:,|,?\s*and|&|as\s+well\s+as)\s*(?:the\s+)?", re.IGNORECASE)
 _RELATIVE = re.compile(r"(?:'s\b|\s*,\s*(?:which|who)\b)", re.IGNORECASE)
+_RELATIVE_CUE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
 _BY = re.compile(r"\bby\s+(?:the\s+)?$", re.IGNORECASE)
 _AGENT = re.compile(r"\s*(?:\w+ly\s+)?by\s+(?:the\s+)?", re.IGNORECASE)  # right after a passive trigger
 # Rules share keys: test each distinct key once per sentence, then pick the rules holding one.
@@ -69,7 +70,8 @@ class Candidate:
     actor_from: str = "none"  # subject | by | sentence | item | none
     modality: Modality = "asserted"
     cues: tuple[str, ...] = ()
-    past: tuple[str, ...] = ()  # explicit past-time cues: the event is history
+    past: tuple[str, ...] = ()  # background cues: the act is told as history or an aside
+    dated: tuple[str, ...] = ()  # a past date attached to the act: old only for a known fact
     ongoing: tuple[str, ...] = ()  # state-of-affairs cues: "remain frozen", "first country to"
     reject: Reason | None = None
     act: str = ""  # the kind of step (acts.py)
@@ -189,7 +191,7 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
     clause_end = _clause_end(text, candidate.end)
     after = _first_words(text[candidate.end : clause_end], 8)
     _set_modality(candidate, clause, after)
-    _set_history(candidate, text[clause : candidate.end] + after, published)
+    _set_history(candidate, text[clause : candidate.end] + after, candidate.start - clause, published)
     target = _target(candidate, mentions, clause, clause_end) if not candidate.reject else "ok"
     if target != "ok":
         candidate.reject = target  # type: ignore[assignment]
@@ -384,15 +386,24 @@ def _planned_cue(candidate: Candidate, before: str, after: str) -> str | None:
     return None
 
 
-def _set_history(candidate: Candidate, window: str, published: datetime.date | None) -> None:
-    """`window`: the clause up to the trigger and the first words after it."""
-    past = [window[match.start() : match.end()] for match in _cue_matches(_PAST, window)]
-    past += [
+def _set_history(candidate: Candidate, window: str, trigger: int, published: datetime.date | None) -> None:
+    """`window`: the clause up to the trigger and the first words after it; `trigger`: where it starts."""
+    candidate.past = tuple(
+        window[match.start() : match.end()]
+        for match in _cue_matches(_PAST, window)
+        # A relative clause closed before the trigger describes the actor, not the act:
+        # "Noor, who accompanied the visit, arrived in Delhi".
+        if not (
+            match.end() < trigger
+            and "," in window[match.end() : trigger]
+            and _RELATIVE_CUE.match(window, match.start())
+        )
+    )
+    candidate.dated = tuple(
         window[match.start() : match.end()]
         for match in _cue_matches(_DATED, window)
         if _is_past(match, published)  # reads the month case-blind
-    ]
-    candidate.past = tuple(past)
+    )
     candidate.ongoing = tuple(window[match.start() : match.end()] for match in _cue_matches(_ONGOING, window))
 
 
@@ -468,7 +479,7 @@ def _novelty(
         return None, []
     if baseline.knows(code, event_type):
         same = [c for c in valid if c.rule.event_type == event_type and (code in c.codes or not c.codes)]
-        told_as_old = [cue for c in same for cue in (*c.past, *c.ongoing)]
+        told_as_old = [cue for c in same for cue in (*c.past, *c.dated, *c.ongoing)]
         told_as_old += ["standing state" for c in same if c.rule.standing]
         genre = R.GENRE_HISTORY.search(title)
         told_as_old += [genre.group()] if genre else []
