@@ -48,8 +48,8 @@ class _Cue:
 _PSEUDO_NEGATION, _REPORTED, _NEGATION, _NEGATION_AFTER = map(
     _Cue.of, (R.PSEUDO_NEGATION, R.REPORTED, R.NEGATION, R.NEGATION_AFTER)
 )
-_APPEAL, _PLANNED_AFTER, _PAST, _DATED, _ONGOING = map(
-    _Cue.of, (R.APPEAL, R.PLANNED_AFTER, R.PAST, R.DATED, R.ONGOING)
+_APPEAL, _PLANNED_AFTER, _PAST, _DATED, _ONGOING, _SPECULATION = map(
+    _Cue.of, (R.APPEAL, R.PLANNED_AFTER, R.PAST, R.DATED, R.ONGOING, R.SPECULATION)
 )
 
 
@@ -67,7 +67,7 @@ class Candidate:
     start: int
     end: int
     actors: tuple[Mention, ...] = ()
-    actor_from: str = "none"  # subject | by | sentence | item | none
+    actor_from: str = "none"  # subject | by | host | sentence | item | none
     modality: Modality = "asserted"
     cues: tuple[str, ...] = ()
     past: tuple[str, ...] = ()  # background cues: the act is told as history or an aside
@@ -100,10 +100,23 @@ def classify(
         return _no_event(found)
     # Sentences that name no target ("The assets frozen by Washington ...") still tell who and when.
     support = valid + [c for c in found if "target:none" in c.cues and c.index > 0]
-    chosen = _fill_actor(min(valid, key=lambda candidate: candidate.sort_key), support, texts)
+    chosen = _fill_actor(_main_event(valid), support, texts)
     if not chosen.codes:  # an act with nobody doing it ("Does the world need to recognise ...?")
         return _no_event([replace(chosen, reject="not_relevant", cues=(*chosen.cues, "actor:none"))])
     return _decide(chosen, support, baseline, texts[0])
+
+
+def _main_event(valid: list[Candidate]) -> Candidate:
+    """The first sentence's most specific act; a refusal there gives way to what the refusal caused.
+
+    "Council fails to agree on exemptions" followed by "so they lapse and the ban is restored": the lapse
+    (an imposition) is the news, the failed vote its cause (convention 5)."""
+    chosen = min(valid, key=lambda candidate: candidate.sort_key)
+    if chosen.modality == "negated" and chosen.rule.event_type == "sanctions_eased":
+        lapses = [c for c in valid if c.rule.id == "sanctions_imposed.lapse" and c.modality == "asserted"]
+        if lapses:
+            return replace(lapses[0], actors=lapses[0].actors or chosen.actors)
+    return chosen
 
 
 def _on_topic(title: str, summary: str) -> bool:
@@ -191,6 +204,8 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
     clause_end = _clause_end(text, candidate.end)
     after = _first_words(text[candidate.end : clause_end], 8)
     _set_modality(candidate, clause, after)
+    if candidate.actor_from == "host" and candidate.modality != "asserted" and not candidate.reject:
+        candidate.reject = "taliban_actor"  # the Taliban plan a posting; no host has acted yet
     _set_history(candidate, text[clause : candidate.end] + after, candidate.start - clause, published)
     target = _target(candidate, mentions, clause, clause_end) if not candidate.reject else "ok"
     if target != "ok":
@@ -270,6 +285,24 @@ def _set_actor(candidate: Candidate, mentions: list[Mention]) -> None:
         if mention.kind in ACTOR_KINDS and not R.PREPOSITION_BEFORE.search(text[: mention.start]):
             candidate.actors, candidate.actor_from = (mention,), "sentence"
             return
+    host = _host(candidate, mentions)
+    if host is not None:
+        candidate.actors, candidate.actor_from = (host,), "host"
+
+
+def _host(candidate: Candidate, mentions: list[Mention]) -> Mention | None:
+    """The state receiving a Taliban diplomat: "Taliban envoy arrives in India" -> India acts (it accepts).
+
+    Only for steps the Taliban take abroad (sending, arriving, taking charge of a mission); an
+    international body is no host (a UN seat is a credentials question, not a mission)."""
+    if not candidate.rule.taliban_subject:
+        return None
+    text = candidate.sentence
+    for mention in mentions:
+        if mention.start < candidate.end or mention.kind != "state":
+            continue
+        return mention if R.HOST_BEFORE.search(text[candidate.end : mention.start][-40:]) else None
+    return None
 
 
 def _may_be_subject(text: str, mention: Mention, trigger_start: int) -> bool:
@@ -344,6 +377,16 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
     if negation:
         candidate.modality = "negated"
         candidate.cues += (f"negation:{negation}",)
+        return
+    speculation = _cue(_SPECULATION, before) or _cue(_SPECULATION, after)
+    if speculation:  # "unclear whether", "will decide", "will have to ... sooner or later"
+        candidate.reject = "speculative"
+        candidate.cues += (f"speculation:{speculation}",)
+        return
+    sought = candidate.rule.event_type == "recognition" and R.SOUGHT.search(before)
+    if sought:  # the Taliban's "case for recognition": nobody grants anything
+        candidate.reject = "taliban_actor"
+        candidate.cues += (f"sought:{sought.group().strip()}",)
         return
     appeal = _cue(_APPEAL, before)
     if appeal:
@@ -420,7 +463,7 @@ def _is_past(match: re.Match[str], published: datetime.date | None) -> bool:
 
 def _fill_actor(chosen: Candidate, valid: list[Candidate], texts: list[str]) -> Candidate:
     """No subject in the deciding sentence: borrow it from a sentence about the same act."""
-    if chosen.actor_from in ("subject", "by"):
+    if chosen.actor_from in ("subject", "by", "host"):
         return chosen
     for other in valid:
         if other.rule.event_type == chosen.rule.event_type and other.actor_from in ("subject", "by"):
@@ -502,7 +545,9 @@ def _confidence(chosen: Candidate, valid: list[Candidate], actor: str | None) ->
     score -= 0.08 if chosen.rule.nominal else 0.0
     score -= 0.05 if chosen.rule.priority <= 4 else 0.0
     score -= 0.15 if chosen.modality == "planned" else 0.0
-    score -= {"subject": 0.0, "by": 0.0, "sentence": 0.1, "item": 0.15}.get(chosen.actor_from, 0.35)
+    score -= {"subject": 0.0, "by": 0.0, "sentence": 0.1, "host": 0.1, "item": 0.15}.get(
+        chosen.actor_from, 0.35
+    )
     score -= 0.35 if actor is None else 0.0
     score -= 0.2 if any(cue.startswith("reported:") for cue in chosen.cues) else 0.0
     corroborated = any(

@@ -255,6 +255,10 @@ OTHER_TARGETS = (
     "Daesh", "al-Qaeda", "Al-Qaeda", "al-Qaida", "Al-Qaida", "Hamas", "Hezbollah", "Houthis",
     "Durand Line", "FIFA", "ICC", "International Criminal Court", "International Cricket Council",
     "Cricket Australia", "Hong Kong", "Northern Cyprus", "Abkhazia", "South Ossetia",
+    # Look-alikes of the target: the Pakistani Taliban are another group.
+    "Pakistani Taliban", "Pakistan Taliban", "Pakistani Taleban", "Tehrik-e-Taliban", "Tehrik-i-Taliban",
+    "Tehreek-e-Taliban", "Tehrik-e-Taliban Pakistan", "Tehrik-i-Taliban Pakistan", "Tehreek-e-Taliban Pakistan",
+    "TTP", "Kurdish Taliban",
 )
 
 # The target side. "Kabul" is a place or a metonym for the Taliban, never a recognising state.
@@ -274,6 +278,7 @@ CENTRAL_BANK = (
     "Da Afghanistan Bank", "DAB", "Afghan central bank", "Afghanistan's central bank",
     "central bank of Afghanistan", "Afghan reserves", "Afghan assets", "Afghanistan's reserves",
     "Afghanistan's assets", "Afghanistan's frozen reserves", "Afghanistan's frozen assets",
-    "Afghan central bank assets", "Afghan central bank reserves",
+    "Afghan central bank assets", "Afghan central bank reserves", "Afghan funds", "Afghanistan's funds",
+    "Afghan Central Bank", "Afghan Assets", "Afghan Reserves", "Afghan Funds", "Afghan Central Bank Assets",
 )
 # fmt: on

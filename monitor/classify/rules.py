@@ -108,6 +108,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(
             r"\b(?:hand(?:s|ed|ing)?|hand-?over\s+of|transferr?\w*|turn\w*\s+over)"
             + gap(5)
+            + r"(?<!foreign\s)(?<!Foreign\s)"
             + _MISSION
             + r"\b"
             r"|\btak\w+\s+(?:over|charge\s+(?:of|at)|control\s+of)" + gap(3) + _MISSION + r"\b"
@@ -151,13 +152,29 @@ RULES: tuple[Rule, ...] = (
         "upgrade.appoint",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:appoint\w*|nam(?:e|es|ed|ing)|send(?:s|ing)?|sent|post(?:s|ed|ing)?|dispatch\w*|nominat\w*)"
+            r"\b(?:appoint\w*|nam(?:e|es|ed|ing)|nominat\w*)"
             + gap(3)
             + r"(?:ambassadors?|envoys?|charg[eé]\s+d'affaires)\b",
             _I,
         ),
         8,
         keys=("ambassador", "envoy", "charg"),
+        act="kabul_mission",
+    ),
+    Rule(
+        # Sending diplomats to a post: the sender's own step, or (Taliban sending) the host's, named after it.
+        "upgrade.send",
+        "diplomatic_upgrade",
+        re.compile(
+            r"\b(?:send(?:s|ing)?|sent|post(?:s|ed|ing)?|dispatch\w*)"
+            + gap(3)
+            + r"(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?|consuls?"
+            r"|consular\s+(?:staff|employees|officers|officials))\b",
+            _I,
+        ),
+        8,
+        taliban_subject=True,
+        keys=("ambassador", "envoy", "charg", "diplomat", "consul"),
         act="kabul_mission",
     ),
     Rule(
@@ -236,7 +253,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(
             r"\b(?:unfreez\w*|unfroze\w*|unblock\w*)"
             r"|\b(?:releas\w*|return\w*|unlock\w*|free(?:s|d|ing)?|transfer\w*|mov(?:e|es|ed|ing)|split\w*"
-            r"|channel\w*|rout(?:e|es|ed|ing)|shift\w*|restor\w*)" + gap(5) + r"(?:assets|reserves|funds)\b",
+            r"|channel\w*|rout(?:e|es|ed|ing)|shift\w*|restor\w*)" + gap(8) + r"(?:assets|reserves|funds)\b",
             _I,
         ),
         10,
@@ -300,6 +317,33 @@ RULES: tuple[Rule, ...] = (
         ),
         8,
         keys=_SANCTION_KEYS,
+        act="measures",
+    ),
+    Rule(
+        # An exemption that lapses restores the ban (convention 5): a failure to renew is an imposition.
+        "sanctions_imposed.lapse",
+        "sanctions_imposed",
+        re.compile(
+            r"\b(?:exemptions?|waivers?)\b[^.;]{0,50}?\b(?:laps\w*|expir\w*|end(?:s|ed)|r[au]n\s+out)\b"
+            r"|\b(?:reimpos\w*|restor\w*|reinstat\w*)\s+(?:[\w'-]+\s+){0,3}?travel[\s-]+bans?\b",
+            _I,
+        ),
+        11,
+        keys=("exempt", "waiver", "ban"),
+        act="measures",
+    ),
+    Rule(
+        # Bounties and rewards on Taliban figures (convention 6); withdrawing one is an easing (lift rule).
+        "sanctions_imposed.bounty",
+        "sanctions_imposed",
+        re.compile(
+            r"\b(?:put\w*|plac\w*|offer\w*|announc\w*|set\w*|rais\w*|doubl\w*|issu\w*)"
+            + gap(3)
+            + r"(?:bount(?:y|ies)|rewards?|price\s+on)\b",
+            _I,
+        ),
+        8,
+        keys=("bount", "reward", "price"),
         act="measures",
     ),
     Rule(
@@ -398,11 +442,13 @@ NEGATION = re.compile(
     r"\b(?:not|never|no|nor|cannot|won't|refus\w*|declin\w*|reject\w*|rul(?:e|es|ed|ing)\s+out|den(?:y|ies|ied|ying)"
     r"|dismiss\w*|fail(?:s|ed|ing)?\s+to|turn\w*\s+down|block(?:s|ed|ing)|veto\w*|oppos(?:e|es|ed|ing)|withh[oe]ld\w*"
     r"|stop\w*\s+short\s+of|f[ae]ll\w*\s+short\s+of|short\s+of|without|premature|out\s+of\s+the\s+question"
+    r"|shelv\w*|unacceptable|firm\s+(?:on|against)|resist\w*|yet\s+to\s+decide|undecided"
     r"|far\s+from)\b|n't\b",
     _I,
 )
 NEGATION_AFTER = re.compile(
-    r"\b(?:failed|fell\s+through|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
+    r"\b(?:failed|fell\s+through|(?:is|are|was|would\s+be)\s+(?:unacceptable|premature|out\s+of\s+the\s+question)"
+    r"|(?:has|have)\s+not\s+been\s+(?:taken|made|decided)|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
     r"|(?:is\s+)?not\s+(?:planned|expected|on\s+the\s+(?:table|agenda|cards)|under\s+consideration)"
     r"|off\s+the\s+table|out\s+of\s+the\s+question|(?:was|is|remains?|remained)\s+unchanged)\b",
     _I,
@@ -423,6 +469,22 @@ PLANNED_AFTER = re.compile(
 APPEAL = re.compile(
     r"\b(?:urg(?:e|es|ed|ing)|call(?:s|ed|ing)?\s+(?:on|for|upon)|calls?\s+to|ask(?:s|ed|ing)?|appeal\w*"
     r"|demand\w*|press(?:es|ed|ing)?|lobb\w*|push(?:es|ed|ing)?|petition\w*|encourag\w*|recommend\w*)\b",
+    _I,
+)
+# Speculation by the writer or a third party: neither a step nor a plan of the actor.
+SPECULATION = re.compile(
+    r"\b(?:unclear|uncertain|unknown|not\s+clear|not\s+known)\s+(?:whether|if)\b"
+    r"|\bwill\s+(?:\w+\s+)?decide\b|\bdecide\s+(?:whether|if)\b"
+    r"|\b(?:will|would)\s+(?:eventually\s+|sooner\s+or\s+later\s+)?have\s+to\b|\b(?:must|ought\s+to)\b"
+    r"|\bsooner\s+or\s+later\b",
+    _I,
+)
+# The Taliban seeking recognition ("their case for recognition", "seek global recognition"): no one grants it.
+SOUGHT = re.compile(
+    r"\b(?:case|bid|quest|push|campaign|hopes?|demands?|calls?|efforts?|drive|appeals?|desire|search|lobbying)"
+    r"\s+for\s+(?:[\w-]+\s+){0,2}?$"
+    r"|\b(?:seek\w*|sought|gain\w*|win(?:s|ning)?|won|secur\w*|obtain\w*|earn\w*|want\w*|pursu\w*|crav\w*"
+    r"|right\s+to|deserv\w*)\s+(?:[\w-]+\s+){0,2}?$",
     _I,
 )
 REPORTED = re.compile(
@@ -510,6 +572,8 @@ INWARD = re.compile(
     r"|\b(?:handed|handing|hands|transferred|turned)\s+(?:over\s+)?to\s+(?:the\s+)?(?:Taliban|Taleban|Islamic\s+Emirate)\b",
 )
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
+# Where a Taliban diplomat is posted: "to Germany", "in New Delhi", "at the embassy in Berlin".
+HOST_BEFORE = re.compile(r"\b(?:to|in|at)\s+(?:the\s+)?$", _I)
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
 # A terrorist or banned-organisations list (a state's own), as opposed to a sanctions list of people.
 TERROR_LIST = re.compile(
