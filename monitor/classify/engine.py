@@ -212,7 +212,20 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
         candidate.reject = target  # type: ignore[assignment]
         candidate.cues += ("target:none",) if target == "not_relevant" else ()
     candidate.act = _act(candidate, text[clause:clause_end])
+    if candidate.rule.attached_actor and not candidate.reject and not _attached(candidate):
+        candidate.reject = "not_relevant"  # "threatens the US ... if sanctions continue": nobody acts
+        candidate.cues += ("actor:not attached",)
     return candidate
+
+
+def _attached(candidate: Candidate) -> bool:
+    """Is the actor attached to a bare noun trigger: "US sanctions", "EU's new sanctions", "sanctions by the US"?"""
+    if candidate.actor_from == "by":
+        return True
+    if candidate.actor_from != "subject":
+        return False
+    between = candidate.sentence[candidate.actors[-1].end : candidate.start]
+    return "," not in between and _words(between) <= 3 and not R.CLAUSE_LINK.search(between)
 
 
 def _act(candidate: Candidate, clause: str) -> str:
@@ -317,8 +330,8 @@ def _is_subject(candidate: Candidate, mention: Mention) -> bool:
     between = candidate.sentence[mention.end : candidate.start]
     if candidate.rule.taliban_subject or R.PREPOSITION_BEFORE.search(candidate.sentence[: mention.start]):
         return False
-    if candidate.rule.nominal and not between.strip(" -"):
-        return False  # a modifier: "Taliban sanctions", "Taliban ambassador"
+    if candidate.rule.nominal and (not between.strip(" -") or R.MODIFIER_RUN.match(between)):
+        return False  # a modifier: "Taliban sanctions", "Taliban ambassador", "Taliban travel ban waiver"
     if R.MODIFIED_NOUN.match(between):
         return (
             False  # "denies Taliban claim it recognised ...", "accepted a Taliban envoy and recognised ..."
@@ -373,12 +386,17 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
     candidate.cues = (f"reported:{reported.strip()}",) if reported else ()
     # A claim answered by a denial later in the sentence ("Taliban say X recognised them; X denies").
     denied = reported and R.LATER_DENIAL.search(text, candidate.start)
+    if candidate.rule.cause_negated:
+        before, after = "", text[candidate.start : candidate.end]
     negation = _cue(_NEGATION, before) or _cue(_NEGATION_AFTER, after) or (denied.group() if denied else None)
     if negation:
         candidate.modality = "negated"
         candidate.cues += (f"negation:{negation}",)
         return
-    speculation = _cue(_SPECULATION, before) or _cue(_SPECULATION, after)
+    hypothetical = candidate.rule.nominal and R.HYPOTHETICAL_AFTER.match(after)
+    speculation = (
+        _cue(_SPECULATION, before) or _cue(_SPECULATION, after) or (hypothetical and hypothetical.group())
+    )
     if speculation:  # "unclear whether", "will decide", "will have to ... sooner or later"
         candidate.reject = "speculative"
         candidate.cues += (f"speculation:{speculation}",)
@@ -430,17 +448,14 @@ def _planned_cue(candidate: Candidate, before: str, after: str) -> str | None:
 
 
 def _set_history(candidate: Candidate, window: str, trigger: int, published: datetime.date | None) -> None:
-    """`window`: the clause up to the trigger and the first words after it; `trigger`: where it starts."""
+    """`window`: the clause up to the trigger and the first words after it; `trigger`: where it starts.
+
+    A cue inside the trigger's own words is the act itself ("exemptions, which expired")."""
+    span_end = trigger + candidate.end - candidate.start
     candidate.past = tuple(
         window[match.start() : match.end()]
         for match in _cue_matches(_PAST, window)
-        # A relative clause closed before the trigger describes the actor, not the act:
-        # "Noor, who accompanied the visit, arrived in Delhi".
-        if not (
-            match.end() < trigger
-            and "," in window[match.end() : trigger]
-            and _RELATIVE_CUE.match(window, match.start())
-        )
+        if not _aside_of_actor(window, match, trigger) and not trigger <= match.start() < span_end
     )
     candidate.dated = tuple(
         window[match.start() : match.end()]
@@ -448,6 +463,16 @@ def _set_history(candidate: Candidate, window: str, trigger: int, published: dat
         if _is_past(match, published)  # reads the month case-blind
     )
     candidate.ongoing = tuple(window[match.start() : match.end()] for match in _cue_matches(_ONGOING, window))
+
+
+def _aside_of_actor(window: str, match: re.Match[str], trigger: int) -> bool:
+    """A relative clause closed before the trigger describes the actor, not the act:
+    "Noor, who accompanied the visit, arrived in Delhi"."""
+    return bool(
+        match.end() < trigger
+        and "," in window[match.end() : trigger]
+        and _RELATIVE_CUE.match(window, match.start())
+    )
 
 
 def _is_past(match: re.Match[str], published: datetime.date | None) -> bool:

@@ -45,6 +45,11 @@ class Rule:
     taliban_subject: bool = False  # the Taliban are the grammatical subject ("take over the embassy")
     keys: tuple[str, ...] = ()  # lower-case substrings one of which any match contains: a cheap pre-check
     act: str = ""  # the kind of step (acts.py); for upgrades the direction may turn it (engine._act)
+    # A negation before the trigger is the cause, not a denial ("failed to renew, so the exemptions lapse"):
+    # only a negation inside the matched words ("did not lapse") counts.
+    cause_negated: bool = False
+    # A bare noun that says nothing of who acts unless the actor is attached to it ("US sanctions").
+    attached_actor: bool = False
 
 
 _SANCTION_NOUN = (
@@ -325,12 +330,14 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed",
         re.compile(
             r"\b(?:exemptions?|waivers?)\b[^.;]{0,50}?\b(?:laps\w*|expir\w*|end(?:s|ed)|r[au]n\s+out)\b"
-            r"|\b(?:reimpos\w*|restor\w*|reinstat\w*)\s+(?:[\w'-]+\s+){0,3}?travel[\s-]+bans?\b",
+            r"|\b(?:reimpos\w*|restor\w*|reinstat\w*)\s+(?:[\w'-]+\s+){0,3}?travel[\s-]+bans?\b"
+            r"(?![\s-]+(?:waivers?|exemptions?))",
             _I,
         ),
         11,
         keys=("exempt", "waiver", "ban"),
         act="measures",
+        cause_negated=True,
     ),
     Rule(
         # Bounties and rewards on Taliban figures (convention 6); withdrawing one is an easing (lift rule).
@@ -375,7 +382,11 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "sanctions_imposed.travel_ban",
         "sanctions_imposed",
-        re.compile(r"\b(?:travel|entry|visa)[\s-]+(?:bans?|restrictions)\b|\bbarr\w*\s+entry\b", _I),
+        re.compile(
+            r"\b(?:travel|entry|visa)[\s-]+(?:bans?|restrictions)\b(?![\s-]+(?:waivers?|exemptions?))"
+            r"|\bbarr\w*\s+entry\b",
+            _I,
+        ),
         6,
         nominal=True,
         keys=(" ban", "-ban", "restriction", "barr"),
@@ -390,6 +401,7 @@ RULES: tuple[Rule, ...] = (
         ),
         4,
         nominal=True,
+        attached_actor=True,
         keys=("sanction",),
         act="measures",
     ),
@@ -476,7 +488,9 @@ SPECULATION = re.compile(
     r"\b(?:unclear|uncertain|unknown|not\s+clear|not\s+known)\s+(?:whether|if)\b"
     r"|\bwill\s+(?:\w+\s+)?decide\b|\bdecide\s+(?:whether|if)\b"
     r"|\b(?:will|would)\s+(?:eventually\s+|sooner\s+or\s+later\s+)?have\s+to\b|\b(?:must|ought\s+to)\b"
-    r"|\bsooner\s+or\s+later\b",
+    r"|\bsooner\s+or\s+later\b"
+    # an open question, not one being studied ("studying whether to" is a plan: PLANNED)
+    r"|(?:^|\b(?:said|says|say|told|asked|asks|wonder\w*|doubt\w*)\s+(?:that\s+)?)whether\b",
     _I,
 )
 # The Taliban seeking recognition ("their case for recognition", "seek global recognition"): no one grants it.
@@ -506,6 +520,17 @@ MODIFIED_NOUN = re.compile(
     r"|delegation)\b",
     _I,
 )
+# Words between a Taliban-side name and a noun trigger that make the name a modifier of it:
+# "Taliban travel ban waiver", "Taliban leaders' sanctions".
+MODIFIER_RUN = re.compile(
+    r"^(?:['’]s?)?(?:\s+(?:travel|ban|bans|asset|assets|freeze|sanctions?|leaders?['’]?|officials?['’]?"
+    r"|ministers?['’]?|figures?['’]?|members?['’]?|regime['’]?s?|government['’]?s?|entry|visa|senior|top))+\s*$",
+    _I,
+)
+# A modal right after a noun trigger makes it hypothetical: "a unilateral recognition would make no impact".
+HYPOTHETICAL_AFTER = re.compile(r"^\s*(?:[\w-]+\s+){0,2}?(?:would|could|might)\b", _I)
+# Words that link two clauses: an actor before one is not attached to a noun after it.
+CLAUSE_LINK = re.compile(r"\b(?:if|when|unless|with|that|because|as|amid|over|after|before|while|and)\b", _I)
 OBJECT_PRONOUN = re.compile(r"^\s+(?:them|it|the\s+group|the\s+movement|its\s+government)\b", _I)
 HEADLINE_FUTURE = re.compile(r"^(?:\s|['\"])*to\s+(?:\w+ly\s+)?$")
 # Words that make the words around them a separate clause for cues.
