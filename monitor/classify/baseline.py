@@ -51,8 +51,14 @@ class Baseline:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_keys", frozenset((fact.actor, fact.relation) for fact in self.facts))
 
-    def knows(self, actor: str, relation: EventType) -> bool:
-        return (actor, relation) in self._keys
+    def knows(self, actor: str, relation: EventType, act: str | None = None) -> bool:
+        """Is there a fact of this actor and relation (covering `act`, when one is given)?"""
+        if act is None:
+            return (actor, relation) in self._keys
+        return any(
+            fact.actor == actor and fact.relation == relation and fact.act in (None, act)
+            for fact in self.facts
+        )
 
     def one_off(self, actor: str, relation: EventType, act: str | None) -> Fact | None:
         """The one-off fact this act repeats: any report of it is old news, whatever its tense."""

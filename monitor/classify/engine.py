@@ -232,7 +232,9 @@ def _act(candidate: Candidate, clause: str) -> str:
     """The kind of step: a rule's own, turned by the direction of a diplomatic step or the list named."""
     rule = candidate.rule
     if rule.event_type == "diplomatic_upgrade":
-        if R.INWARD.search(clause):  # "accepts a Taliban-appointed envoy", "the Afghan embassy in Berlin"
+        if (
+            R.INWARD.search(clause) or candidate.actor_from == "host"
+        ):  # "accepts a Taliban-appointed envoy", "the Afghan embassy in Berlin"
             return "taliban_ambassador" if R.AMBASSADOR.search(clause) else "taliban_mission"
         if R.OUTWARD.search(clause):
             return "kabul_mission"  # "its ambassador to Kabul", "reopens its embassy in Afghanistan"
@@ -545,7 +547,7 @@ def _novelty(
         return "restatement", [f"baseline:{code} {event_type} ({known.act}, one-off)"]
     if chosen.modality == "planned":
         return None, []
-    if baseline.knows(code, event_type):
+    if baseline.knows(code, event_type, chosen.act):
         same = [c for c in valid if c.rule.event_type == event_type and (code in c.codes or not c.codes)]
         told_as_old = [cue for c in same for cue in (*c.past, *c.dated, *c.ongoing)]
         told_as_old += ["standing state" for c in same if c.rule.standing]
