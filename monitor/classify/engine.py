@@ -362,7 +362,7 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
     own = {mention.code for mention in candidate.actors}
     # Nouns take their target from anywhere in the clause: "left the Taliban without UN recognition".
     left = clause if candidate.rule.nominal else max(subject_end, clause)
-    if any(m.kind in TARGET_KINDS and left <= m.start and m.end <= end for m in mentions):
+    if any(_is_target(m, text) and left <= m.start and m.end <= end for m in mentions):
         return "ok"
     limit = min(clause_end, end + len(_first_words(text[end:], 12)))
     for mention in mentions:
@@ -370,7 +370,9 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
             continue
         if mention.start > limit:
             break
-        if mention.kind in TARGET_KINDS and not R.PEOPLE.search(text[end : mention.start]):
+        if R.DESTINATION_BEFORE.search(text[end : mention.start]):
+            continue  # "an exemption to visit New Delhi": where the act leads, not at whom it is aimed
+        if _is_target(mention, text) and not R.PEOPLE.search(text[end : mention.start]):
             return "ok"
         return "other_target"
     # No object after the trigger ("recognise them", "upgraded its mission") but the Taliban named before.
@@ -378,6 +380,15 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
     if named and (R.OBJECT_PRONOUN.match(text[end:]) or candidate.rule.event_type != "sanctions_imposed"):
         return "ok"
     return "not_relevant"
+
+
+def _is_target(mention: Mention, text: str) -> bool:
+    """The Taliban or Afghanistan's state, never its people ("Afghan nationals", "Afghanistan citizens");
+    the bare demonym counts where it qualifies a measure ("Afghan sanctions", "frozen Afghan funds")."""
+    following = text[mention.end : mention.end + 40]
+    if mention.kind == "afghan":
+        return bool(R.STATE_NOUN_AFTER.match(following))
+    return mention.kind in TARGET_KINDS and not R.PEOPLE_AFTER.match(following)
 
 
 def _set_modality(candidate: Candidate, clause: int, after: str) -> None:

@@ -551,6 +551,21 @@ MODIFIER_RUN = re.compile(
 )
 # A modal right after a noun trigger makes it hypothetical: "a unilateral recognition would make no impact".
 HYPOTHETICAL_AFTER = re.compile(r"^\s*(?:[\w-]+\s+){0,2}?(?:would|could|might)\b", _I)
+# A name of the target side followed by one of these is its people, not its state: hard negatives.
+PEOPLE_AFTER = re.compile(
+    r"^\s+(?:nationals|citizens|refugees|migrants|immigrants|asylum|people|students|women|girls"
+    r"|travell?ers|passport|evacuees|returnees|workers|deportees)\b",
+    _I,
+)
+# The bare demonym qualifying a measure or the state's money: "Afghan sanctions", "Afghan central bank".
+STATE_NOUN_AFTER = re.compile(
+    r"^\s+(?:sanctions|assets|funds|reserves|banks?|banking|central\s+bank|economy|government|regime|state)\b",
+    _I,
+)
+DESTINATION_BEFORE = re.compile(
+    r"\b(?:visit(?:s|ing)?|travel\w*\s+to|trips?\s+to|fly\s+to|go\s+to|attend\w*\s+\w+\s+in)\s+(?:the\s+)?$",
+    _I,
+)
 # Words that link two clauses: an actor before one is not attached to a noun after it.
 CLAUSE_LINK = re.compile(r"\b(?:if|when|unless|with|that|because|as|amid|over|after|before|while|and)\b", _I)
 OBJECT_PRONOUN = re.compile(r"^\s+(?:them|it|the\s+group|the\s+movement|its\s+government)\b", _I)
