@@ -219,7 +219,8 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
 
 
 def _attached(candidate: Candidate) -> bool:
-    """Is the actor attached to a bare noun trigger: "US sanctions", "EU's new sanctions", "sanctions by the US"?"""
+    """Is the actor attached to a bare noun trigger ("US sanctions", "EU's new sanctions", "sanctions by
+    the US")?"""
     if candidate.actor_from == "by":
         return True
     if candidate.actor_from != "subject":
@@ -232,16 +233,23 @@ def _act(candidate: Candidate, clause: str) -> str:
     """The kind of step: a rule's own, turned by the direction of a diplomatic step or the list named."""
     rule = candidate.rule
     if rule.event_type == "diplomatic_upgrade":
-        if (
-            R.INWARD.search(clause) or candidate.actor_from == "host"
-        ):  # "accepts a Taliban-appointed envoy", "the Afghan embassy in Berlin"
+        before = candidate.sentence[max(0, candidate.start - 60) : candidate.start]
+        if rule.id == "upgrade.accept" and R.TALIBAN_RECEIVES.search(before):
+            return "kabul_mission"  # the Taliban receive the actor's envoy in Kabul
+        if R.INWARD.search(clause) or candidate.actor_from == "host":
+            # "accepts a Taliban-appointed envoy", "the Afghan embassy in Berlin"
             return "taliban_ambassador" if R.AMBASSADOR.search(clause) else "taliban_mission"
         if R.OUTWARD.search(clause):
             return "kabul_mission"  # "its ambassador to Kabul", "reopens its embassy in Afghanistan"
-    if rule.event_type == "sanctions_eased" and R.TERROR_LIST.search(clause):
-        return "terror_delisting"
-    if rule.act == "terror_delisting" and not R.TERROR_LIST.search(clause):
-        return "lifting"  # struck off a sanctions list: a delisting of people, repeatable
+        return rule.act
+    if rule.event_type == "sanctions_eased" and rule.act in ("terror_delisting", "lifting"):
+        # A state striking the movement itself off its list (not named leaders off the UN's) is the
+        # one-off terrorist delisting: "Moscow hints at dropping sanctions against the Taliban".
+        movement = R.MOVEMENT_OBJECT.search(candidate.sentence[candidate.start : candidate.end + 30])
+        state = any(mention.kind == "state" for mention in candidate.actors)
+        if R.TERROR_LIST.search(clause) or (movement and state):
+            return "terror_delisting"
+        return "lifting"
     return rule.act
 
 
@@ -405,6 +413,11 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
     if negation:
         candidate.modality = "negated"
         candidate.cues += (f"negation:{negation}",)
+        return
+    opinion = candidate.rule.nominal and R.OPINION_AFTER.match(after)
+    if opinion:  # "a waiver is necessary": someone's view of a measure, not a step
+        candidate.reject = "speculative"
+        candidate.cues += (f"opinion:{opinion.group().strip()}",)
         return
     hypothetical = candidate.rule.nominal and R.HYPOTHETICAL_AFTER.match(after)
     speculation = (

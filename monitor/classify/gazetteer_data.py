@@ -73,7 +73,7 @@ FR|France|French|Paris;Elysee;Élysée;Quai d'Orsay
 GA|Gabon|Gabonese|Libreville
 GM|Gambia;The Gambia|Gambian|Banjul
 GE|Georgia|Georgian|Tbilisi
-DE|Germany|German|Berlin;Bundestag
+DE|Germany|German|Berlin;Bundestag;Bonn;Frankfurt;Munich
 GH|Ghana|Ghanaian|Accra
 GR|Greece|Greek|Athens
 GD|Grenada|Grenadian|St George's
@@ -85,9 +85,9 @@ HT|Haiti|Haitian|Port-au-Prince
 HN|Honduras|Honduran|Tegucigalpa
 HU|Hungary|Hungarian|Budapest
 IS|Iceland|Icelandic;Icelander|Reykjavik;Reykjavík
-IN|India|Indian|New Delhi;Delhi
+IN|India|Indian|New Delhi;Delhi;Mumbai;Hyderabad
 ID|Indonesia|Indonesian|Jakarta
-IR|Iran;Islamic Republic of Iran|Iranian|Tehran;Teheran
+IR|Iran;Islamic Republic of Iran|Iranian|Tehran;Teheran;Mashhad
 IQ|Iraq|Iraqi|Baghdad
 IE|Ireland|Irish|Dublin
 IL|Israel|Israeli|Jerusalem
@@ -140,7 +140,7 @@ NG|Nigeria|Nigerian|Abuja
 MK|North Macedonia;Macedonia|Macedonian|Skopje
 NO|Norway|Norwegian|Oslo
 OM|Oman|Omani|Muscat
-PK|Pakistan|Pakistani|Islamabad;Rawalpindi
+PK|Pakistan|Pakistani|Islamabad;Rawalpindi;Peshawar;Quetta;Karachi
 PW|Palau|Palauan|Ngerulmud
 PA|Panama|Panamanian|Panama City
 PG|Papua New Guinea|Papua New Guinean|Port Moresby
@@ -186,12 +186,12 @@ TG|Togo|Togolese|Lome;Lomé
 TO|Tonga|Tongan|Nuku'alofa
 TT|Trinidad and Tobago|Trinidadian|Port of Spain
 TN|Tunisia|Tunisian|Tunis
-TR|Turkey;Türkiye;Turkiye|Turkish;Turk|Ankara
+TR|Turkey;Türkiye;Turkiye|Turkish;Turk|Ankara;Istanbul
 TM|Turkmenistan|Turkmen|Ashgabat;Ashkhabad
 TV|Tuvalu|Tuvaluan|Funafuti
 UG|Uganda|Ugandan|Kampala
 UA|Ukraine|Ukrainian|Kyiv;Kiev
-AE|United Arab Emirates;UAE;U.A.E.;Emirates|Emirati|Abu Dhabi
+AE|United Arab Emirates;UAE;U.A.E.;Emirates|Emirati|Abu Dhabi;Dubai
 GB|United Kingdom;UK;U.K.;Britain;Great Britain|British;Briton|\
 London;Foreign Office;FCDO;Downing Street;Whitehall
 US|United States;United States of America;US;U.S.;USA;U.S.A.;America|American|\
@@ -257,8 +257,8 @@ OTHER_TARGETS = (
     "Cricket Australia", "Hong Kong", "Northern Cyprus", "Abkhazia", "South Ossetia",
     # Look-alikes of the target: the Pakistani Taliban are another group.
     "Pakistani Taliban", "Pakistan Taliban", "Pakistani Taleban", "Tehrik-e-Taliban", "Tehrik-i-Taliban",
-    "Tehreek-e-Taliban", "Tehrik-e-Taliban Pakistan", "Tehrik-i-Taliban Pakistan", "Tehreek-e-Taliban Pakistan",
-    "TTP", "Kurdish Taliban",
+    "Tehreek-e-Taliban", "Tehrik-e-Taliban Pakistan", "Tehrik-i-Taliban Pakistan",
+    "Tehreek-e-Taliban Pakistan", "TTP", "Kurdish Taliban",
 )
 
 # The target side. "Kabul" is a place or a metonym for the Taliban, never a recognising state.
@@ -272,7 +272,8 @@ TALIBAN_ALIASES = (
     "Afghan embassy", "Afghan embassies", "Afghan consulate", "Afghan consulates", "Afghan mission",
     "Afghan missions", "Haqqani", "Haqqani network", "Haqqanis", "Muttaqi", "Amir Khan Muttaqi",
     "Akhundzada", "Hibatullah Akhundzada", "Baradar", "Mujahid", "Zabihullah Mujahid",
-    "General Directorate of Intelligence",
+    "General Directorate of Intelligence", "Afghan FM", "Afghan foreign minister", "Afghan Foreign Minister",
+    "Afghan interior minister", "Afghan Interior Minister", "Afghan ministers", "Afghan officials",
 )
 CENTRAL_BANK = (
     "Da Afghanistan Bank", "DAB", "Afghan central bank", "Afghanistan's central bank",

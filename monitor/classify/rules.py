@@ -186,8 +186,9 @@ RULES: tuple[Rule, ...] = (
         "upgrade.arrive",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?)\s+(?:[\w'-]+\s+){0,2}?"
-            r"(?:arriv\w*|assum\w+\s+(?:charge|office|(?:his|her)\s+post)|t(?:akes|ook|aking)\s+(?:up\s+)?"
+            r"\b(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?)\s+(?:[\w'’,-]+\s+){0,6}?"
+            r"(?:(?:was\s+|is\s+|has\s+been\s+)?(?:welcomed|received|accepted|accredited)(?!\s+by\s+(?:the\s+)?Taliban)"
+            r"|arriv\w*|assum\w+\s+(?:charge|office|(?:his|her)\s+post)|t(?:akes|ook|aking)\s+(?:up\s+)?"
             r"(?:charge|office|(?:his|her)\s+post)|begins?\s+work|starts?\s+work)\b",
             _I,
         ),
@@ -227,11 +228,24 @@ RULES: tuple[Rule, ...] = (
             r"\b(?:grant|extend|approv|renew|issu|prolong)\w*" + gap(6) + r"(?:exemptions?|waivers?)\b"
             r"|\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b"
             r"|\b(?:grant|give|gave)\w*\s+(?:[\w'-]+\s+){0,2}?permission\b"
+            r"|\b(?:allow|permit|let|lets|authori[sz])\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly)\b"
             r"|\bhumanitarian\s+authori[sz]ations?\b",
             _I,
         ),
         10,
-        keys=("exempt", "waiver", "licen", "carve", "permission", "exception", "authori"),
+        keys=(
+            "exempt",
+            "waiver",
+            "licen",
+            "carve",
+            "permission",
+            "exception",
+            "authori",
+            "travel",
+            "visit",
+            "attend",
+            "fly",
+        ),
         act="exemption",
     ),
     Rule(
@@ -286,7 +300,7 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased.lift",
         "sanctions_eased",
         re.compile(
-            r"\b(?:lift\w*|eas(?:e|es|ed|ing)|relax\w*|loosen\w*|suspend\w*|waiv\w*|scrap\w*|end(?:s|ed|ing)?"
+            r"\b(?:lift\w*|eas(?:e|es|ed|ing)|relax\w*|loosen\w*|suspend\w*|waiv\w*|scrap\w*|end(?:s|ed|ing)?|remov\w*"
             r"|revok\w*|repeal\w*|rescind\w*|cancel\w*|drop\w*|withdr[ae]w\w*|roll\w*\s+back)"
             + gap(6)
             + r"(?:"
@@ -352,12 +366,18 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed",
         re.compile(
             r"\b(?:exemptions?|waivers?)\b[^.;]{0,50}?\b(?:laps\w*|expir\w*|end(?:s|ed)|r[au]n\s+out)\b"
+            r"|\b(?:exclud|remov|drop|strip|struck|strik)\w*"
+            + gap(6)
+            + r"from\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
+            r"(?:exemptions?|waivers?)\b"
+            r"|\bno\s+longer\s+(?:be\s+)?exempt\w*"
+            r"|\b(?:ban(?:s|ned|ning)?|stop\w*|halt\w*|bar(?:s|red|ring)?|block\w*)\s+(?:the\s+)?travel\b"
             r"|\b(?:reimpos\w*|restor\w*|reinstat\w*)\s+(?:[\w'-]+\s+){0,3}?travel[\s-]+bans?\b"
             r"(?![\s-]+(?:waivers?|exemptions?))",
             _I,
         ),
         11,
-        keys=("exempt", "waiver", "ban"),
+        keys=("exempt", "waiver", "ban", "travel"),
         act="measures",
         cause_negated=True,
     ),
@@ -477,6 +497,7 @@ NEGATION = re.compile(
     r"|dismiss\w*|fail(?:s|ed|ing)?\s+to|turn\w*\s+down|block(?:s|ed|ing)|veto\w*|oppos(?:e|es|ed|ing)|withh[oe]ld\w*"
     r"|stop\w*\s+short\s+of|f[ae]ll\w*\s+short\s+of|short\s+of|without|premature|out\s+of\s+the\s+question"
     r"|shelv\w*|unacceptable|firm\s+(?:on|against)|resist\w*|yet\s+to\s+decide|undecided"
+    r"|defer\w*|postpon\w*|put\s+off|puts\s+off|downgrad\w*"
     r"|far\s+from)\b|n't\b",
     _I,
 )
@@ -517,10 +538,10 @@ SPECULATION = re.compile(
 )
 # The Taliban seeking recognition ("their case for recognition", "seek global recognition"): no one grants it.
 SOUGHT = re.compile(
-    r"\b(?:case|bid|quest|push|campaign|hopes?|demands?|calls?|efforts?|drive|appeals?|desire|search|lobbying)"
-    r"\s+for\s+(?:[\w-]+\s+){0,2}?$"
+    r"\b(?:case|bid\w*|quest|push\w*|campaign\w*|hop\w*|demand\w*|call\w*|efforts?|drive|appeal\w*|desire"
+    r"|search|lobby\w*|ask\w*|press\w*)\s+for\s+(?:[\w-]+\s+){0,2}?$"
     r"|\b(?:seek\w*|sought|gain\w*|win(?:s|ning)?|won|secur\w*|obtain\w*|earn\w*|want\w*|pursu\w*|crav\w*"
-    r"|right\s+to|deserv\w*)\s+(?:[\w-]+\s+){0,2}?$",
+    r"|right\s+to|deserv\w*|rais\w*|request\w*|await\w*)\s+(?:[\w-]+\s+){0,2}?$",
     _I,
 )
 REPORTED = re.compile(
@@ -547,6 +568,12 @@ MODIFIED_NOUN = re.compile(
 MODIFIER_RUN = re.compile(
     r"^(?:['’]s?)?(?:\s+(?:travel|ban|bans|asset|assets|freeze|sanctions?|leaders?['’]?|officials?['’]?"
     r"|ministers?['’]?|figures?['’]?|members?['’]?|regime['’]?s?|government['’]?s?|entry|visa|senior|top))+\s*$",
+    _I,
+)
+# A noun trigger judged, not taken: "Travel ban waiver necessary for engagement".
+OPINION_AFTER = re.compile(
+    r"^\s*(?:is\s+|are\s+|was\s+|would\s+be\s+)?(?:necessary|needed|essential|vital|crucial|important|required"
+    r"|key|a\s+must|justified|unjustified|counterproductive|wrong|right)\b",
     _I,
 )
 # A modal right after a noun trigger makes it hypothetical: "a unilateral recognition would make no impact".
@@ -632,6 +659,16 @@ INWARD = re.compile(
     r"|consular|representatives?|staff|officials?|second\s+secretar(?:y|ies)|first\s+secretar(?:y|ies))\b"
     r"|\b(?:Afghan|Afghanistan['’]s)\s+(?i:embassy|embassies|consulates?|missions?)\s+in\s+(?!Kabul\b)[A-Z]"
     r"|\b(?:handed|handing|hands|transferred|turned)\s+(?:over\s+)?to\s+(?:the\s+)?(?:Taliban|Taleban|Islamic\s+Emirate)\b",
+)
+# The Taliban as the receiving side: "Taliban officials welcomed the first Chinese ambassador".
+TALIBAN_RECEIVES = re.compile(
+    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|IEA|Kabul)(?:['’]s)?\s+(?:[\w-]+\s+){0,2}?$", _I
+)
+# The movement itself as the object, not people in it: "the Taliban" but not "Taliban leaders".
+MOVEMENT_OBJECT = re.compile(
+    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|IEA)\b(?!['’]s|\s+(?:leaders?|officials?|ministers?|figures?|members?"
+    r"|commanders?|individuals|government\s+officials))",
+    _I,
 )
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
 # Where a Taliban diplomat is posted: "to Germany", "in New Delhi", "at the embassy in Berlin".
