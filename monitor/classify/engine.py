@@ -322,9 +322,12 @@ def _host(candidate: Candidate, mentions: list[Mention]) -> Mention | None:
         return None
     text = candidate.sentence
     for mention in mentions:
-        if mention.start < candidate.end or mention.kind != "state":
+        if mention.start < candidate.start or mention.kind != "state":
             continue
-        return mention if R.HOST_BEFORE.search(text[candidate.end : mention.start][-40:]) else None
+        if R.POSSESSIVE_AFTER.match(text, mention.end) and mention.end <= candidate.end:
+            return mention  # the owner of the list or mission: "from Turkmenistan's list"
+        if R.HOST_BEFORE.search(text[max(candidate.start, mention.start - 40) : mention.start]):
+            return mention  # "arrives in India", "the Afghan consulate in Dubai reopens"
     return None
 
 
@@ -459,8 +462,8 @@ def _planned_cue(candidate: Candidate, before: str, after: str) -> str | None:
     question = text.endswith("?") or R.QUESTION_START.match(text)
     if question:  # the question's auxiliary ("Will X recognise...?") is no intent cue
         before = R.QUESTION_START.sub("", before.lstrip(), count=1)
-    match = R.PLANNED.search(before)  # case matters to it ("May" the month)
-    if match:
+    match = R.PLANNED.search(before) or R.PLANNED.match(text, candidate.start)  # case matters ("May")
+    if match:  # the trigger's own first word may be the intent: "threatens the Taliban with sanctions"
         return match.group()
     planned_after = _cue(_PLANNED_AFTER, after)
     if planned_after:

@@ -60,6 +60,7 @@ _SANCTION_KEYS = ("sanction", "measures", "freez", " ban", "-ban", "visa", "pena
 _MISSION = r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|missions?|representation|office)"
 _ENVOY = (
     r"(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?|officials?|representatives?|consuls?"
+    r"|(?:diplomatic|consular|embassy|Taliban-appointed|Taliban-nominated)\s+staff"
     r"|consular\s+(?:staff|employees|officers|workers)|(?:first|second|third)\s+secretar(?:y|ies))"
 )
 
@@ -132,7 +133,8 @@ RULES: tuple[Rule, ...] = (
         re.compile(
             r"\b(?:re)?open(?:s|ed|ing)?" + gap(4) + r"(?:embass(?:y|ies)|consulates?(?:\s+general)?"
             r"|diplomatic\s+(?:missions?|presence)|missions?(?=\s+(?:in|to)\s+(?:Kabul|Afghanistan)\b))\b"
-            r"|\b(?:re)?open(?:s|ed|ing)?\s+(?:of\s+)?(?:its|their|the)\s+(?:[\w-]+\s+)?missions?\b",
+            r"|\b(?:re)?open(?:s|ed|ing)?\s+(?:of\s+)?(?:its|their|the)\s+(?:[\w-]+\s+)?missions?\b"
+            r"|\b(?:embass(?:y|ies)|consulates?(?:\s+general)?)" + gap(3) + r"(?:re)?open(?:s|ed)\b",
             _I,
         ),
         7,
@@ -269,16 +271,32 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased",
         re.compile(
             r"\bde-?list\w*|\bde-?designat\w*"
-            r"|\b(?:disappear\w*|vanish\w*|absent|missing|omit\w*|exclu\w*)\s+(?:from\s+)?(?:[\w'-]+\s+){0,6}?lists?\b"
             r"|\b(?:remov|drop|delet|eras|strik)\w*"
             + gap(8)
             + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions)\b"
             r"|\bno\s+longer\s+(?:lists?|designates?|considers?|regards?|treats?|classifies?|bans?)\b"
-            r"|\b(?:struck|tak(?:e|es|en)|took)\s+off" + gap(4) + r"lists?\b",
+            r"|\b(?:struck|strik\w*|tak(?:e|es|en|ing)|took|knock\w*|drop\w*|remov\w*)\s+(?:[\w'’-]+\s+){0,4}?off"
+            + gap(4)
+            + r"(?:lists?|register|blacklist)\b",
             _I,
         ),
         10,
         keys=("list", "regist", "sanction", "no longer", "designat"),
+        act="terror_delisting",
+    ),
+    Rule(
+        # The Taliban as the subject of their own delisting: "Taliban disappear from X's list of banned groups";
+        # the list's owner (named with it) acts.
+        "sanctions_eased.omitted",
+        "sanctions_eased",
+        re.compile(
+            r"\b(?:disappear\w*|vanish\w*|absent|missing|omit\w*|exclu\w*|dropped|removed|struck)\s+from\s+"
+            r"(?:[\w'’-]+\s+){0,6}?(?:lists?|register|blacklist)\b",
+            _I,
+        ),
+        10,
+        taliban_subject=True,
+        keys=("list", "regist"),
         act="terror_delisting",
     ),
     Rule(
@@ -334,7 +352,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(
             r"\b(?:impos|slap|announc|unveil|introduc|expand|broaden|tighten|toughen|adopt|approv|join|levy|levi"
             r"|enact)\w*" + gap(4) + _SANCTION_NOUN + r"\b"
-            r"|\b(?:hit|target|punish|pressur)\w*"
+            r"|\b(?:hit|target|punish|pressur|threat)\w*"
             + gap(5)
             + r"with\s+(?:[\w'-]+\s+){0,3}?"
             + _SANCTION_NOUN
@@ -599,7 +617,7 @@ OBJECT_PRONOUN = re.compile(r"^\s+(?:them|it|the\s+group|the\s+movement|its\s+go
 HEADLINE_FUTURE = re.compile(r"^(?:\s|['\"])*to\s+(?:\w+ly\s+)?$")
 # Words that make the words around them a separate clause for cues.
 CLAUSE_BREAK = re.compile(
-    r";|\s-\s|\b(?:but|however|although|though|while|whereas|yet|despite|after|before|even\s+as)\b"
+    r";|\s-\s|\b(?:but|however|although|though|while|whereas|despite|after|before|even\s+as)\b|,\s*yet\b"
     r"|,\s*(?:which|who|whose|where|when)\b",
     _I,
 )
@@ -633,7 +651,8 @@ ONGOING = re.compile(
     r"(?:so\s+far\s+)?to\b|\bremain\w*\s+(?:frozen|in\s+force|in\s+place|in\s+effect|out\s+of\s+reach|intact"
     r"|unchanged|blocked|listed)\b|\bstill\b|\bcontinu\w*\s+to\b|\bha[sd]\s+had\b|\birreversible\b"
     r"|\bnot\s+be\s+revisited\b|\bexisting\b|\bunchanged\b|\bin\s+force\b"
-    r"|\bstay(?:s|ed|ing)?\s+(?:frozen|in\s+force|in\s+place|in\s+effect|blocked|listed)\b",
+    r"|\bstay(?:s|ed|ing)?\s+(?:frozen|in\s+force|in\s+place|in\s+effect|blocked|listed)\b"
+    r"|\b(?:have|has)\s+been\s+(?:[\w-]+\s+){0,1}?(?:frozen|blocked|listed|sanctioned|banned|designated)\b",
     _I,
 )
 # A date attached to an act ("in March 2024"), never a year that names something else ("the 1988
@@ -673,6 +692,7 @@ MOVEMENT_OBJECT = re.compile(
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
 # Where a Taliban diplomat is posted: "to Germany", "in New Delhi", "at the embassy in Berlin".
 HOST_BEFORE = re.compile(r"\b(?:to|in|at)\s+(?:the\s+)?$", _I)
+POSSESSIVE_AFTER = re.compile(r"['’]s?\b")
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
 # A terrorist or banned-organisations list (a state's own), as opposed to a sanctions list of people.
 TERROR_LIST = re.compile(
