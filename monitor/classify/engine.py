@@ -373,6 +373,8 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
     own = {mention.code for mention in candidate.actors}
     # Nouns take their target from anywhere in the clause: "left the Taliban without UN recognition".
     left = clause if candidate.rule.nominal else max(subject_end, clause)
+    if candidate.rule.nominal and _names_other_object(candidate, mentions):
+        return "other_target"  # "the Taliban welcome France's recognition of Palestine"
     if any(_is_target(m, text) and left <= m.start and m.end <= end for m in mentions):
         return "ok"
     limit = min(clause_end, end + len(_first_words(text[end:], 12)))
@@ -391,6 +393,20 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
     if named and (R.OBJECT_PRONOUN.match(text[end:]) or candidate.rule.event_type != "sanctions_imposed"):
         return "ok"
     return "not_relevant"
+
+
+def _names_other_object(candidate: Candidate, mentions: list[Mention]) -> bool:
+    """A noun trigger whose "of"/"for" object is named and is not ours."""
+    text = candidate.sentence
+    if not R.NOUN_OBJECT.match(text, candidate.end):
+        return False
+    following = next((m for m in mentions if m.start >= candidate.end), None)
+    return (
+        following is not None
+        and following.start - candidate.end <= 24
+        and not _is_target(following, text)
+        and following.kind in ("other", "state")
+    )
 
 
 def _is_target(mention: Mention, text: str) -> bool:

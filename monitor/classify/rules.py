@@ -105,7 +105,17 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         8,
-        keys=("ambassador", "envoy", "charg", "diplomat", "official", "representative", "consul", "secretar"),
+        keys=(
+            "ambassador",
+            "envoy",
+            "charg",
+            "diplomat",
+            "official",
+            "representative",
+            "consul",
+            "secretar",
+            "staff",
+        ),
         act="taliban_mission",
     ),
     Rule(
@@ -692,6 +702,7 @@ MOVEMENT_OBJECT = re.compile(
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
 # Where a Taliban diplomat is posted: "to Germany", "in New Delhi", "at the embassy in Berlin".
 HOST_BEFORE = re.compile(r"\b(?:to|in|at)\s+(?:the\s+)?$", _I)
+NOUN_OBJECT = re.compile(r"\s+(?:of|for)\s+", _I)
 POSSESSIVE_AFTER = re.compile(r"['’]s?\b")
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
 # A terrorist or banned-organisations list (a state's own), as opposed to a sanctions list of people.
