@@ -1,4 +1,8 @@
-"""The development set, scored by the shared score.py, must clear the four bars."""
+"""The evaluation sets, scored by the shared score.py, must stay above their floors.
+
+dev.jsonl is constructed (tuned on); real.jsonl is 200 real headlines, scored per half as score.py splits it
+(by outlet). The floors sit a little under today's figures: a change that loses real-news quality fails here.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,19 @@ import io
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import pytest
 
 from monitor.classify import Baseline, classify_jsonl
+
+METRICS = ("precision", "recall", "type_accuracy", "actor_accuracy")
+# (set, part of it, floor for each metric in METRICS)
+FLOORS = [
+    ("dev.jsonl", None, (0.95, 0.95, 0.95, 0.95)),
+    ("real.jsonl", "develop", (0.92, 0.90, 0.95, 0.95)),
+    ("real.jsonl", "check", (0.90, 0.87, 0.92, 0.83)),
+]
 
 
 def _score_module(shared: Path) -> ModuleType:
@@ -19,13 +34,28 @@ def _score_module(shared: Path) -> ModuleType:
     return module
 
 
-def test_dev_set_clears_the_bars(shared: Path, baseline: Baseline) -> None:
-    gold_path = shared / "eval" / "dev.jsonl"
+def _scored(shared: Path, baseline: Baseline, name: str, part: str | None) -> dict[str, Any]:
+    gold_path = shared / "eval" / name
     out, err = io.StringIO(), io.StringIO()
     status = classify_jsonl(gold_path.read_text(encoding="utf-8").splitlines(), baseline, out, err)
     assert (status, err.getvalue()) == (0, "")
     predicted = {row["id"]: row for row in map(json.loads, out.getvalue().splitlines())}
     score = _score_module(shared)
-    result = score.score(score.read_jsonl(str(gold_path)), predicted)
-    bars = {key: result[key] >= 0.95 for key in ("precision", "recall", "type_accuracy", "actor_accuracy")}
-    assert all(bars.values()), (result, bars)
+    gold = score.read_jsonl(str(gold_path))
+    if part is not None:
+        gold = [item for item in gold if score.part_of(item) == part]
+        predicted = {item["id"]: predicted[item["id"]] for item in gold}
+    return dict(score.score(gold, predicted))
+
+
+@pytest.mark.parametrize(("name", "part", "floors"), FLOORS, ids=[f"{n}:{p or 'all'}" for n, p, _ in FLOORS])
+def test_set_stays_above_its_floor(
+    shared: Path, baseline: Baseline, name: str, part: str | None, floors: tuple[float, ...]
+) -> None:
+    result = _scored(shared, baseline, name, part)
+    below = {
+        metric: result[metric]
+        for metric, floor in zip(METRICS, floors, strict=True)
+        if result[metric] < floor
+    }
+    assert not below, (result, below)
