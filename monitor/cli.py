@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from monitor.domain import EVENT_TYPES
 from monitor.errors import ConfigError, InputError, MonitorError, StoreError
 
 if TYPE_CHECKING:
@@ -436,7 +437,7 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
 @click.option(
     "--type",
     "event_type",
-    type=click.Choice(["recognition", "diplomatic_upgrade", "sanctions_imposed", "sanctions_eased"]),
+    type=click.Choice(list(EVENT_TYPES)),
     help="Only this event type.",
 )
 @click.option("--actor", help="A code (KZ, UN, EU) or a name (Kazakhstan).")

@@ -19,18 +19,14 @@ from sqlalchemy.engine import Connection
 
 from monitor import models
 from monitor.domain import Decision, FeedItem
+from monitor.events import REGISTRY
 
 EVENTS = models.Event.__table__  # type: ignore[attr-defined]
 EVENT_KEYS = models.EventKey.__table__  # type: ignore[attr-defined]
 
 OnEvent = Callable[[Connection, int, Decision], None]
 
-WINDOWS: dict[tuple[str, str], timedelta | None] = {
-    ("recognition", "asserted"): None,  # once per state
-    ("diplomatic_upgrade", "asserted"): timedelta(days=14),
-    ("sanctions_imposed", "asserted"): timedelta(days=3),
-    ("sanctions_eased", "asserted"): timedelta(days=3),
-}
+WINDOWS: dict[tuple[str, str], timedelta | None] = {(kind.name, "asserted"): kind.window for kind in REGISTRY}
 PLANNED_WINDOW = timedelta(days=14)
 SIMILAR = 0.5
 _WORD = re.compile(r"[a-z0-9]+")

@@ -7,6 +7,8 @@ import io
 import json
 from collections.abc import Sequence
 
+from monitor.events import REGISTRY
+
 WIDTH = 80
 
 
@@ -73,12 +75,7 @@ def render(rows: Sequence[dict[str, object]], fmt: str, columns: Sequence[str]) 
     return as_table(rows, columns)
 
 
-_SHORT_TYPE = {
-    "recognition": "recognition",
-    "diplomatic_upgrade": "upgrade",
-    "sanctions_imposed": "sanctions+",
-    "sanctions_eased": "sanctions-",
-}
+_SHORT_TYPE: dict[str, str] = {kind.name: kind.short for kind in REGISTRY}
 TABLE_EVENT_COLUMNS = ["event", "date", "what", "src", "headline"]
 TABLE_ITEM_COLUMNS = ["item", "date", "feed", "what", "alert", "title"]
 

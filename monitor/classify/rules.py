@@ -295,8 +295,8 @@ RULES: tuple[Rule, ...] = (
         act="terror_delisting",
     ),
     Rule(
-        # The Taliban as the subject of their own delisting: "Taliban disappear from X's list of banned groups";
-        # the list's owner (named with it) acts.
+        # The Taliban as the subject of their own delisting ("Taliban disappear from X's list of banned
+        # groups"); the list's owner, named with it, acts.
         "sanctions_eased.omitted",
         "sanctions_eased",
         re.compile(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from monitor.domain import Alert, Digest, EventType, Notice
+from monitor.domain import Alert, Digest, Notice
+from monitor.events import REGISTRY
 from monitor.notify.base import Rendered, json_rendered
 from monitor.notify.text import (
     EVENT_WORDS,
@@ -38,12 +39,7 @@ FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 QUERY = {"wait": "true"}  # with wait=true a dropped message is an error, not a silent 204
 NO_PINGS: dict[str, list[str]] = {"parse": []}
-COLOURS: dict[EventType, int] = {
-    "recognition": 0xD83C3E,
-    "diplomatic_upgrade": 0xE67E22,
-    "sanctions_imposed": 0x8E44AD,
-    "sanctions_eased": 0x2E86C1,
-}
+COLOURS: dict[str, int] = {kind.name: kind.colour for kind in REGISTRY}
 NOTICE_COLOURS = {"failing": 0xC0392B, "recovered": 0x27AE60, "silent": 0xF1C40F}
 _MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\*_~`|<>[]()#"})
 _MASS_PING = re.compile(r"@(everyone|here)", re.IGNORECASE)

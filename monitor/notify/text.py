@@ -10,16 +10,12 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from monitor.domain import Alert, Digest, EventType, Notice
+from monitor.domain import Alert, Digest, Notice
+from monitor.events import REGISTRY
 
 Message = Alert | Notice | Digest
 
-EVENT_WORDS: dict[EventType, str] = {
-    "recognition": "Recognition",
-    "diplomatic_upgrade": "Diplomatic upgrade",
-    "sanctions_imposed": "Sanctions imposed",
-    "sanctions_eased": "Sanctions eased",
-}
+EVENT_WORDS: dict[str, str] = {kind.name: kind.title for kind in REGISTRY}
 NOTICE_WORDS = {"failing": "Feed failing", "recovered": "Feed recovered", "silent": "Feed silent"}
 ELLIPSIS = "…"
 _SPACE = re.compile(r"\s+")
