@@ -7,6 +7,8 @@ by ``;`` and the first name is the display name. Matching is case-sensitive (so 
 
 from __future__ import annotations
 
+from monitor.classify.target import TARGET
+
 # fmt: off
 STATES = """\
 AF|Afghanistan|Afghan|Kabul
@@ -250,37 +252,17 @@ NON_ACTORS = (
     "West Africa", "East Africa", "Washington state", "Washington State", "New Mexico",
     "Georgia state",
 )
+# Targets that are not ours; the target's look-alikes (the Pakistani Taliban) come from seeds/target.yaml.
 OTHER_TARGETS = (
+    *TARGET.lookalikes,
     "Palestine", "Palestinian", "State of Palestine", "Kosovo", "Somaliland", "Taiwan", "Western Sahara",
     "Islamic State", "ISIS", "ISIS-K", "ISIL", "ISIL-K", "ISIL-Khorasan", "ISKP", "Islamic State Khorasan",
     "Daesh", "al-Qaeda", "Al-Qaeda", "al-Qaida", "Al-Qaida", "Hamas", "Hezbollah", "Houthis",
     "Durand Line", "FIFA", "ICC", "International Criminal Court", "International Cricket Council",
     "Cricket Australia", "Hong Kong", "Northern Cyprus", "Abkhazia", "South Ossetia",
-    # Look-alikes of the target: the Pakistani Taliban are another group.
-    "Pakistani Taliban", "Pakistan Taliban", "Pakistani Taleban", "Tehrik-e-Taliban", "Tehrik-i-Taliban",
-    "Tehreek-e-Taliban", "Tehrik-e-Taliban Pakistan", "Tehrik-i-Taliban Pakistan",
-    "Tehreek-e-Taliban Pakistan", "TTP", "Kurdish Taliban",
 )
 
-# The target side. "Kabul" is a place or a metonym for the Taliban, never a recognising state.
-TALIBAN_ALIASES = (
-    "Taliban", "Taleban", "Talibans", "Islamic Emirate", "Islamic Emirate of Afghanistan", "IEA",
-    "de facto authorities", "de facto government", "de facto administration", "de facto rulers",
-    "De facto authorities", "Kabul authorities", "Kabul government", "Kabul administration",
-    "Kabul regime", "Afghan authorities", "Afghan government", "Afghan administration",
-    "Afghan rulers", "Afghanistan's rulers", "Afghanistan's government", "Afghan Taliban",
-    "Afghan ambassador", "Afghan envoy", "Afghan diplomat", "Afghan diplomats",
-    "Afghan embassy", "Afghan embassies", "Afghan consulate", "Afghan consulates", "Afghan mission",
-    "Afghan missions", "Haqqani", "Haqqani network", "Haqqanis", "Muttaqi", "Amir Khan Muttaqi",
-    "Akhundzada", "Hibatullah Akhundzada", "Baradar", "Mujahid", "Zabihullah Mujahid",
-    "General Directorate of Intelligence", "Afghan FM", "Afghan foreign minister", "Afghan Foreign Minister",
-    "Afghan interior minister", "Afghan Interior Minister", "Afghan ministers", "Afghan officials",
-)
-CENTRAL_BANK = (
-    "Da Afghanistan Bank", "DAB", "Afghan central bank", "Afghanistan's central bank",
-    "central bank of Afghanistan", "Afghan reserves", "Afghan assets", "Afghanistan's reserves",
-    "Afghanistan's assets", "Afghanistan's frozen reserves", "Afghanistan's frozen assets",
-    "Afghan central bank assets", "Afghan central bank reserves", "Afghan funds", "Afghanistan's funds",
-    "Afghan Central Bank", "Afghan Assets", "Afghan Reserves", "Afghan Funds", "Afghan Central Bank Assets",
-)
+# The target side (the Taliban's names, Afghanistan's state money) is data next to the baseline.
+TALIBAN_ALIASES = TARGET.aliases
+CENTRAL_BANK = TARGET.state_money
 # fmt: on

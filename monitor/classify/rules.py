@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.classify.target import TARGET
 from monitor.domain import EventType
 
 _I = re.IGNORECASE
@@ -57,6 +58,8 @@ _SANCTION_NOUN = (
     r"|entry\s+bans?|penalties|embargo(?:es)?)"
 )
 _SANCTION_KEYS = ("sanction", "measures", "freez", " ban", "-ban", "visa", "penalt", "embargo")
+# The movement's names (seeds/target.yaml), for the patterns that need them.
+_MOVEMENT = TARGET.movement_pattern()
 _MISSION = r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|missions?|representation|office)"
 _ENVOY = (
     r"(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?|officials?|representatives?|consuls?"
@@ -129,7 +132,7 @@ RULES: tuple[Rule, ...] = (
             + r"\b"
             r"|\btak\w+\s+(?:over|charge\s+(?:of|at)|control\s+of)" + gap(3) + _MISSION + r"\b"
             r"|\b" + _MISSION + gap(4) + r"(?:handed|transferred|turned)\s+(?:over\s+)?to\s+(?:the\s+)?"
-            r"(?:Taliban|Taleban|Islamic\s+Emirate|IEA|de\s+facto|Kabul)",
+            r"(?:" + _MOVEMENT + r"|de\s+facto|Kabul)",
             _I,
         ),
         8,
@@ -479,24 +482,13 @@ RULES: tuple[Rule, ...] = (
 
 # The prefilter: no item without one of these can be about our target. Substring tests on the
 # lower-cased text first (fast), then the regex for the case-sensitive "IEA".
-TOPIC_KEYS = (
-    "taliban",
-    "taleban",
-    "afghan",
-    "kabul",
-    "islamic emirate",
-    "de facto authorit",
-    "haqqani",
-    "muttaqi",
-    "akhundzada",
-    "1988 committee",
-    "1988 sanctions committee",
-)
+TOPIC_KEYS = TARGET.topic_words
 TOPIC = re.compile(
-    r"(?i:taliban|taleban|afghan|kabul|islamic\s+emirate|de\s+facto\s+authorit|haqqani|muttaqi|akhundzada"
-    r"|1988\s+(?:sanctions\s+)?committee)|\bIEA\b"
+    "(?i:"
+    + "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in TARGET.topic_words)
+    + ")"
+    + "".join(rf"|\b{re.escape(word)}\b" for word in TARGET.topic_abbreviations)
 )
-
 _MONTHS = (
     "january",
     "february",
@@ -578,7 +570,7 @@ REPORTED = re.compile(
     _I,
 )
 INTERESTED_SOURCE = re.compile(
-    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
+    r"\b(?:" + _MOVEMENT + r"|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
 )
 # Of the ongoing cues, those that say nothing changed: not news even for a fact the baseline lacks.
 NO_CHANGE = re.compile(r"^(?:remain|stay|unchanged|in\s+force)", re.I)
@@ -683,19 +675,17 @@ GENRE_HISTORY = re.compile(
 # The direction of a diplomatic step. Inward: Taliban diplomats received abroad, or an Afghan mission abroad
 # handed to them. Outward: the actor's own envoy or mission in Kabul.
 INWARD = re.compile(
-    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|IEA)(?:['’]s)?[\s-]+(?:[\w'’]+[\s-]+)?"
+    r"\b" + _MOVEMENT + r"(?:['’]s)?[\s-]+(?:[\w'’]+[\s-]+)?"
     r"(?i:appointed|posted|nominated|named|sent|ambassadors?|envoys?|diplomats?|charg[eé]s?|consuls?"
     r"|consular|representatives?|staff|officials?|second\s+secretar(?:y|ies)|first\s+secretar(?:y|ies))\b"
     r"|\b(?:Afghan|Afghanistan['’]s)\s+(?i:embassy|embassies|consulates?|missions?)\s+in\s+(?!Kabul\b)[A-Z]"
-    r"|\b(?:handed|handing|hands|transferred|turned)\s+(?:over\s+)?to\s+(?:the\s+)?(?:Taliban|Taleban|Islamic\s+Emirate)\b",
+    r"|\b(?:handed|handing|hands|transferred|turned)\s+(?:over\s+)?to\s+(?:the\s+)?" + _MOVEMENT + r"\b",
 )
 # The Taliban as the receiving side: "Taliban officials welcomed the first Chinese ambassador".
-TALIBAN_RECEIVES = re.compile(
-    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|IEA|Kabul)(?:['’]s)?\s+(?:[\w-]+\s+){0,2}?$", _I
-)
+TALIBAN_RECEIVES = re.compile(r"\b(?:" + _MOVEMENT + r"|Kabul)(?:['’]s)?\s+(?:[\w-]+\s+){0,2}?$", _I)
 # The movement itself as the object, not people in it: "the Taliban" but not "Taliban leaders".
 MOVEMENT_OBJECT = re.compile(
-    r"\b(?:Taliban|Taleban|Islamic\s+Emirate|IEA)\b(?!['’]s|\s+(?:leaders?|officials?|ministers?|figures?|members?"
+    r"\b" + _MOVEMENT + r"\b(?!['’]s|\s+(?:leaders?|officials?|ministers?|figures?|members?"
     r"|commanders?|individuals|government\s+officials))",
     _I,
 )
