@@ -75,6 +75,7 @@ class Candidate:
     ongoing: tuple[str, ...] = ()  # state-of-affairs cues: "remain frozen", "first country to"
     reject: Reason | None = None
     act: str = ""  # the kind of step (acts.py)
+    subordinate: bool = False  # in a "though"/"after"/"while" clause: past cues there make it background
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -207,6 +208,7 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
     if candidate.actor_from == "host" and candidate.modality != "asserted" and not candidate.reject:
         candidate.reject = "taliban_actor"  # the Taliban plan a posting; no host has acted yet
     _set_history(candidate, text[clause : candidate.end] + after, candidate.start - clause, published)
+    candidate.subordinate = bool(R.SUBORDINATE.match(text, clause))
     target = _target(candidate, mentions, clause, clause_end) if not candidate.reject else "ok"
     if target != "ok":
         candidate.reject = target  # type: ignore[assignment]
@@ -601,8 +603,14 @@ def _novelty(
                 f"baseline:{code} {event_type}",
                 *(f"history:{cue}" for cue in told_as_old),
             ]
-    if chosen.past or chosen.rule.standing:
-        return "historical", [f"history:{cue}" for cue in chosen.past or ("standing state",)]
+    # An act the baseline lacks is news even when told as past ("Belarus lifted its ban last year"):
+    # novelty is against the baseline (convention 1). Only an aside is background ("Pakistan, which
+    # recognised the Taliban in 1997, hosts a fair"), and a standing state is no act at all.
+    asides = [cue for cue in chosen.past if _RELATIVE_CUE.match(cue) or chosen.subordinate]
+    genre = R.GENRE_HISTORY.search(title)
+    asides += [genre.group()] if genre else []  # an explainer describes a state of affairs
+    if asides or chosen.rule.standing:
+        return "historical", [f"history:{cue}" for cue in asides or ("standing state",)]
     unchanged = [cue for cue in chosen.ongoing if R.NO_CHANGE.match(cue)]
     if unchanged:  # "the UN travel ban remains in place": a state of affairs, not a change to it
         return "restatement", [f"history:{cue}" for cue in unchanged]

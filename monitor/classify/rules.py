@@ -623,6 +623,8 @@ CLAUSE_BREAK = re.compile(
     r"|,\s*(?:which|who|whose|where|when)\b",
     _I,
 )
+# A clause opened by one of these is subordinate: an act told there in the past is background.
+SUBORDINATE = re.compile(r"\W*(?:though|although|while|whereas|after|before|even\s+as|despite)\b", _I)
 PREPOSITION_BEFORE = re.compile(
     r"\b(?:for|of|in|to|with|on|from|against|by|at|into|towards?|about|over|under|between|inside)\s+(?:the\s+)?$",
     _I,

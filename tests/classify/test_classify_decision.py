@@ -52,7 +52,8 @@ def test_with_facts_makes_a_confirmed_event_old(baseline: Baseline) -> None:
     grown = baseline.with_facts([Fact("BY", "sanctions_eased", "taliban", datetime.date(2026, 3, 1))])
     after = classify(*item, grown, datetime.date(2027, 1, 5))
     assert grown.knows("BY", "sanctions_eased") and not baseline.knows("BY", "sanctions_eased")
-    assert (before.reason, after.reason) == ("historical", "restatement")
+    # Unknown to the baseline, a past act is news (convention 1); once confirmed, a report of it is old.
+    assert (before.alert, before.reason, after.reason) == (True, None, "restatement")
     assert len(grown.facts) == len(baseline.facts) + 1
 
 
