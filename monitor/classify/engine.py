@@ -307,7 +307,11 @@ def _set_actor(candidate: Candidate, mentions: list[Mention]) -> None:
             candidate.actors, candidate.reject = (mention,), "taliban_actor"
             return
     for mention in mentions:
-        if mention.kind in ACTOR_KINDS and not R.PREPOSITION_BEFORE.search(text[: mention.start]):
+        if (
+            mention.kind in ACTOR_KINDS
+            and not R.PREPOSITION_BEFORE.search(text[: mention.start])
+            and not R.SPONSOR_NOUN.match(text, mention.end)
+        ):
             candidate.actors, candidate.actor_from = (mention,), "sentence"
             return
     host = _host(candidate, mentions)
@@ -335,6 +339,8 @@ def _host(candidate: Candidate, mentions: list[Mention]) -> Mention | None:
 
 def _may_be_subject(text: str, mention: Mention, trigger_start: int) -> bool:
     """ "the government in Damascus and would send" is a place; "from Russia, which recognised" is not."""
+    if R.SPONSOR_NOUN.match(text, mention.end):
+        return False  # "adopted a US proposal": the sponsor of a text, not who acts
     if not R.PREPOSITION_BEFORE.search(text[max(0, mention.start - 30) : mention.start]):
         return True
     return bool(_RELATIVE.match(text[mention.end : trigger_start]))
@@ -435,7 +441,7 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
         candidate.modality = "negated"
         candidate.cues += (f"negation:{negation}",)
         return
-    opinion = candidate.rule.nominal and R.OPINION_AFTER.match(after)
+    opinion = R.OPINION_AFTER.match(after)
     if opinion:  # "a waiver is necessary": someone's view of a measure, not a step
         candidate.reject = "speculative"
         candidate.cues += (f"opinion:{opinion.group().strip()}",)
@@ -538,7 +544,7 @@ def _fill_actor(chosen: Candidate, valid: list[Candidate], texts: list[str]) -> 
     if chosen.actor_from in ("subject", "by", "host"):
         return chosen
     for other in valid:
-        if other.rule.event_type == chosen.rule.event_type and other.actor_from in ("subject", "by"):
+        if other.rule.event_type == chosen.rule.event_type and other.actor_from in ("subject", "by", "host"):
             return replace(chosen, actors=other.actors, actor_from="item")
     if chosen.actors:
         return chosen

@@ -243,7 +243,8 @@ RULES: tuple[Rule, ...] = (
             r"\b(?:grant|extend|approv|renew|issu|prolong)\w*" + gap(6) + r"(?:exemptions?|waivers?)\b"
             r"|\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b"
             r"|\b(?:grant|give|gave)\w*\s+(?:[\w'-]+\s+){0,2}?permission\b"
-            r"|\b(?:allow|permit|let|lets|authori[sz])\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly)\b"
+            r"|\b(?:allow|permit|authori[sz])\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly|meet|go)\b"
+            r"|\blet(?:s|ting)?\s+(?:[\w'’,-]+\s+){1,10}?(?:travel|visit|attend|fly)\b"
             r"|\bhumanitarian\s+authori[sz]ations?\b",
             _I,
         ),
@@ -694,6 +695,12 @@ MOVEMENT_OBJECT = re.compile(
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
 # Where a Taliban diplomat is posted: "to Germany", "in New Delhi", "at the embassy in Berlin".
 HOST_BEFORE = re.compile(r"\b(?:to|in|at)\s+(?:the\s+)?$", _I)
+# A state named as the sponsor of a text or a request: "a US proposal", "Islamabad's request".
+SPONSOR_NOUN = re.compile(
+    r"(?:['’]s)?(?:-drafted|-sponsored|-backed|-led)?\s+(?:draft\s+)?(?:proposals?|resolutions?|drafts?|texts?"
+    r"|motions?|requests?|initiatives?|bids?)\b",
+    _I,
+)
 NOUN_OBJECT = re.compile(r"\s+(?:of|for)\s+", _I)
 POSSESSIVE_AFTER = re.compile(r"['’]s?\b")
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
