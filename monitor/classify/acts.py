@@ -40,7 +40,9 @@ _ACTS = (
     Act("release", "sanctions_eased", False, "frozen assets released, unfrozen or moved to a fund"),
     Act("lifting", "sanctions_eased", False, "sanctions, bans or bounties lifted or eased"),
     Act("designation", "sanctions_imposed", False, "people or entities designated or listed"),
-    Act("asset_freeze", "sanctions_imposed", False, "assets frozen or blocked"),
+    Act(
+        "reserves_freeze", "sanctions_imposed", True, "Afghanistan's central-bank reserves frozen or blocked"
+    ),
     Act("measures", "sanctions_imposed", False, "sanctions, bans or bounties imposed, renewed or extended"),
 )
 ACTS: dict[str, Act] = {act.name: act for act in _ACTS}

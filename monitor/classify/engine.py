@@ -236,8 +236,10 @@ def _act(candidate: Candidate, clause: str) -> str:
     rule = candidate.rule
     if rule.event_type == "diplomatic_upgrade":
         before = candidate.sentence[max(0, candidate.start - 60) : candidate.start]
-        if rule.id == "upgrade.accept" and R.TALIBAN_RECEIVES.search(before):
+        if rule.id in ("upgrade.accept", "upgrade.credentials") and R.TALIBAN_RECEIVES.search(before):
             return "kabul_mission"  # the Taliban receive the actor's envoy in Kabul
+        if rule.id == "upgrade.credentials" and R.RECEIVING.match(candidate.sentence, candidate.start):
+            return "taliban_ambassador"  # "Putin receives the credentials of the Afghan ambassador"
         if R.INWARD.search(clause) or candidate.actor_from == "host":
             # "accepts a Taliban-appointed envoy", "the Afghan embassy in Berlin"
             return "taliban_ambassador" if R.AMBASSADOR.search(clause) else "taliban_mission"
@@ -252,6 +254,8 @@ def _act(candidate: Candidate, clause: str) -> str:
         if R.TERROR_LIST.search(clause) or (movement and state):
             return "terror_delisting"
         return "lifting"
+    if rule.id == "sanctions_imposed.freeze" and any(m.kind == "bank" for m in find_mentions(clause)):
+        return "reserves_freeze"  # the central bank's reserves: frozen once, in August 2021
     return rule.act
 
 
@@ -299,6 +303,8 @@ def _set_actor(candidate: Candidate, mentions: list[Mention]) -> None:
         mention = mentions[position]
         if mention.end > start:
             continue
+        if mention.kind in ACTOR_KINDS and R.COORDINATED_PREDICATE.fullmatch(text[mention.end : start]):
+            continue  # "Taliban recognise the Syrian government, name envoy": Syria is an object
         if mention.kind in ACTOR_KINDS and _may_be_subject(text, mention, start):
             candidate.actors = _coordinated(mentions, position, text)
             candidate.actor_from = "subject"
@@ -383,8 +389,20 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
     left = clause if candidate.rule.nominal else max(subject_end, clause)
     if candidate.rule.nominal and _names_other_object(candidate, mentions):
         return "other_target"  # "the Taliban welcome France's recognition of Palestine"
-    if any(_is_target(m, text) and left <= m.start and m.end <= end for m in mentions):
-        return "ok"
+    inside = [
+        m
+        for m in mentions
+        if left <= m.start and m.end <= end and m.kind in (*TARGET_KINDS, "other", "afghan")
+    ]
+    for (
+        mention
+    ) in inside:  # the first target-like name inside decides: "added an ISIS-K recruiter in Afghanistan"
+        if mention.kind == "other":
+            return "other_target"
+        if _is_target(mention, text) and not R.PLACE_BEFORE.search(
+            text[max(0, mention.start - 20) : mention.start]
+        ):
+            return "ok"
     limit = min(clause_end, end + len(_first_words(text[end:], 12)))
     for mention in mentions:
         if mention.start < end or mention.kind == "region" or (mention.code and mention.code in own):

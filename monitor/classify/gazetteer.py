@@ -98,11 +98,22 @@ _BY_LOWER_NAME.update({code.lower(): code for code in NAMES})
 ENTITY_RE = re.compile(r"(?<![\w.])(?:" + _trie_pattern(list(_FORMS)) + r")(?![\w]|-(?:born|based)\b)")
 
 
+_POSSESSIVE_GAP = re.compile(r"['’]s\s+$")
+
+
 def find_mentions(text: str) -> list[Mention]:
-    mentions = []
+    mentions: list[Mention] = []
     for match in ENTITY_RE.finditer(text):
         surface = match.group()
         code, kind = _FORMS[surface]
+        previous = mentions[-1] if mentions else None
+        if (
+            previous is not None
+            and previous.kind in ("state", "body")
+            and kind in ("state", "body")
+            and _POSSESSIVE_GAP.fullmatch(text[previous.end : match.start()])
+        ):
+            continue  # "Pakistan's Foreign Office", "China's UN envoy": the possessor acts
         mentions.append(Mention(match.start(), match.end(), surface, kind, code))  # type: ignore[arg-type]
     return mentions
 

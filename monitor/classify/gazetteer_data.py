@@ -195,7 +195,8 @@ UG|Uganda|Ugandan|Kampala
 UA|Ukraine|Ukrainian|Kyiv;Kiev
 AE|United Arab Emirates;UAE;U.A.E.;Emirates|Emirati|Abu Dhabi;Dubai
 GB|United Kingdom;UK;U.K.;Britain;Great Britain|British;Briton|\
-London;Foreign Office;FCDO;Downing Street;Whitehall
+London;Foreign Office;FCDO;Downing Street;Whitehall;OFSI;HM Treasury;\
+Office of Financial Sanctions Implementation
 US|United States;United States of America;US;U.S.;USA;U.S.A.;America|American|\
 Washington;White House;the White House;The White House;State Department;US State Department;\
 Department of State;Treasury;US Treasury;U.S. Treasury;Treasury Department;Department of the Treasury;\

@@ -62,7 +62,7 @@ _SANCTION_KEYS = ("sanction", "measures", "freez", " ban", "-ban", "visa", "pena
 _MOVEMENT = TARGET.movement_pattern()
 _MISSION = r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|missions?|representation|office)"
 _ENVOY = (
-    r"(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?|officials?|representatives?|consuls?"
+    r"(?:ambassadors?|(?<!special\s)(?<!hostage\s)(?<!peace\s)envoys?|charg[eé]s?\s+d'affaires|diplomats?|officials?|representatives?|consuls?"
     r"|(?:diplomatic|consular|embassy|Taliban-appointed|Taliban-nominated)\s+staff"
     r"|consular\s+(?:staff|employees|officers|workers)|(?:first|second|third)\s+secretar(?:y|ies))"
 )
@@ -101,10 +101,8 @@ RULES: tuple[Rule, ...] = (
         "upgrade.accept",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:accept|accredit|admit|allow|host|greenlight|green-light|approv|permit|authori[sz]|welcom)\w*"
-            + gap(5)
-            + _ENVOY
-            + r"\b",
+            r"\b(?:(?:accept|accredit|admit|allow|greenlight|green-light|approv|permit|authori[sz]|welcom)\w*"
+            r"|host(?:s|ed|ing)?\b)" + gap(5) + _ENVOY + r"\b",
             _I,
         ),
         8,
@@ -159,7 +157,7 @@ RULES: tuple[Rule, ...] = (
         "upgrade.raise",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:upgrad|rais|elevat)\w*" + gap(6) + r"(?:embassy|ambassador(?:ial)?)\b"
+            r"\b(?:upgrad|rais|elevat|restor)\w*" + gap(8) + r"(?:embassy|ambassador(?:ial)?)\b"
             r"|\bbec(?:ame|omes?|oming)\s+(?:a\s+|an\s+)?(?:full\s+)?embassy\b"
             r"|\b(?:upgrad|elevat)\w*" + gap(3) + r"(?:mission|relations|ties|representation)\b",
             _I,
@@ -174,7 +172,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(
             r"\b(?:appoint\w*|nam(?:e|es|ed|ing)|nominat\w*)"
             + gap(3)
-            + r"(?:ambassadors?|envoys?|charg[eé]\s+d'affaires)\b",
+            + r"(?:ambassadors?|(?<!special\s)envoys?|charg[eé]\s+d'affaires)\b",
             _I,
         ),
         8,
@@ -221,6 +219,7 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         6,
+        taliban_subject=True,  # "Taliban envoy presents credentials in Abu Dhabi": the host accepts
         keys=("credentials", "credence"),
         act="kabul_mission",
     ),
@@ -385,7 +384,9 @@ RULES: tuple[Rule, ...] = (
             + gap(8)
             + r"(?:"
             + _SANCTION_NOUN
-            + r"|sanctions\s+regime)\b(?![\w'-]*\s*(?:exemptions?|waivers?|licen[cs]es?|carve-?outs?))",
+            + r"|sanctions\s+regime|national\s+emergency)\b"
+            + r"(?![\w'-]*\s*(?:exemptions?|waivers?|licen[cs]es?|carve-?outs?))"
+            r"|\bcontinuation\s+of\s+(?:the\s+)?national\s+emergency\b",
             _I,
         ),
         8,
@@ -403,7 +404,7 @@ RULES: tuple[Rule, ...] = (
             + r"from\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
             r"(?:exemptions?|waivers?)\b"
             r"|\bno\s+longer\s+(?:be\s+)?exempt\w*"
-            r"|\b(?:ban(?:s|ned|ning)?|stop\w*|halt\w*|bar(?:s|red|ring)?|block\w*)\s+(?:the\s+)?travel\b"
+            r"|\b(?:ban(?:s|ned|ning)?|stop\w*|halt\w*|bar(?:s|red|ring)?|block\w*)\s+(?:the\s+)?travel\s+(?:to|for|of|by)\b"
             r"|\b(?:reimpos\w*|restor\w*|reinstat\w*)\s+(?:[\w'-]+\s+){0,3}?travel[\s-]+bans?\b"
             r"(?![\s-]+(?:waivers?|exemptions?))",
             _I,
@@ -418,7 +419,7 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed.bounty",
         "sanctions_imposed",
         re.compile(
-            r"\b(?:put\w*|plac\w*|offer\w*|announc\w*|set\w*|rais\w*|doubl\w*|issu\w*)"
+            r"\b(?:put\w*|plac\w*|offer\w*|announc\w*|set\w*|rais\w*|doubl\w*|issu\w*|threat\w*|warn\w*\s+of)"
             + gap(3)
             + r"(?:bount(?:y|ies)|rewards?|price\s+on)\b",
             _I,
@@ -431,7 +432,9 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed.designate",
         "sanctions_imposed",
         re.compile(
-            r"\b(?:designat(?:e|es|ed|ing)|blacklist(?:s|ed|ing)?|list(?:s|ed|ing)|to\s+list|re-?list\w*)\b",
+            r"\b(?:designat(?:e|es|ed|ing)|blacklist(?:s|ed|ing)?|list(?:s|ing)|to\s+list|re-?list\w*)\b"
+            # "listed Taliban leaders": an adjective for people already on a list, not a listing
+            r"|\blisted\b(?!\s+(?:Taliban|individuals|entities|persons|people|leaders|officials|figures|members))",
             _I,
         ),
         7,
@@ -451,7 +454,7 @@ RULES: tuple[Rule, ...] = (
         ),
         7,
         keys=("assets", "accounts", "reserves", "funds", "property", "freez"),
-        act="asset_freeze",
+        act="designation",  # the engine makes it reserves_freeze when the state's money is frozen
     ),
     Rule(
         "sanctions_imposed.travel_ban",
@@ -524,7 +527,7 @@ NEGATION = re.compile(
 )
 NEGATION_AFTER = re.compile(
     r"\b(?:failed|fell\s+through|(?:is|are|was|would\s+be)\s+(?:unacceptable|premature|out\s+of\s+the\s+question)"
-    r"|(?:has|have)\s+not\s+been\s+(?:taken|made|decided)|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
+    r"|(?:has|have)\s+not\s+been\s+(?:taken|made|decided)|premature|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
     r"|(?:is\s+)?not\s+(?:planned|expected|on\s+the\s+(?:table|agenda|cards)|under\s+consideration)"
     r"|off\s+the\s+table|out\s+of\s+the\s+question|(?:was|is|remains?|remained)\s+unchanged)\b",
     _I,
@@ -550,7 +553,7 @@ APPEAL = re.compile(
 # Speculation by the writer or a third party: neither a step nor a plan of the actor.
 SPECULATION = re.compile(
     r"\b(?:unclear|uncertain|unknown|not\s+clear|not\s+known)\s+(?:whether|if)\b"
-    r"|\bwill\s+(?:\w+\s+)?decide\b|\bdecide\s+(?:whether|if)\b"
+    r"|\b(?:will|to)\s+(?:\w+\s+)?decide\b|\bdecide\s+(?:whether|if|on)\b"
     r"|\b(?:will|would)\s+(?:eventually\s+|sooner\s+or\s+later\s+)?have\s+to\b|\b(?:must|ought\s+to)\b"
     r"|\bsooner\s+or\s+later\b"
     # an open question, not one being studied ("studying whether to" is a plan: PLANNED)
@@ -574,7 +577,7 @@ INTERESTED_SOURCE = re.compile(
     r"\b(?:" + _MOVEMENT + r"|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
 )
 # Of the ongoing cues, those that say nothing changed: not news even for a fact the baseline lacks.
-NO_CHANGE = re.compile(r"^(?:remain|stay|unchanged|in\s+force)", re.I)
+NO_CHANGE = re.compile(r"^(?:remain|stay|unchanged|in\s+force|still)", re.I)
 LATER_DENIAL = re.compile(r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?\s+(?:the\s+)?(?:claim|report)s?)\b", re.I)
 QUESTION_START = re.compile(r"^(?:Will|Would|Could|Should|Is|Are|Can|Does|Do|Might|Has|Have)\b")
 # A Taliban-side name before one of these is a modifier ("Taliban claim", "Taliban envoy"), not a subject.
@@ -610,13 +613,17 @@ STATE_NOUN_AFTER = re.compile(
     r"^\s+(?:sanctions|assets|funds|reserves|banks?|banking|central\s+bank|economy|government|regime|state)\b",
     _I,
 )
+PLACE_BEFORE = re.compile(r"\b(?:in|from|across|inside|operating\s+in|based\s+in)\s+(?:the\s+)?$", _I)
 DESTINATION_BEFORE = re.compile(
     r"\b(?:visit(?:s|ing)?|travel\w*\s+to|trips?\s+to|fly\s+to|go\s+to|attend\w*\s+\w+\s+in)\s+(?:the\s+)?$",
     _I,
 )
 # Words that link two clauses: an actor before one is not attached to a noun after it.
 CLAUSE_LINK = re.compile(r"\b(?:if|when|unless|with|that|because|as|amid|over|after|before|while|and)\b", _I)
-OBJECT_PRONOUN = re.compile(r"^\s+(?:them|it|the\s+group|the\s+movement|its\s+government)\b", _I)
+OBJECT_PRONOUN = re.compile(
+    r"^\s+(?:(?:on|against|for|of)\s+)?(?:them|it|the\s+group|the\s+movement|its\s+government|their\s+leaders?)\b",
+    _I,
+)
 HEADLINE_FUTURE = re.compile(r"^(?:\s|['\"])*to\s+(?:\w+ly\s+)?$")
 # Words that make the words around them a separate clause for cues.
 CLAUSE_BREAK = re.compile(
@@ -657,7 +664,8 @@ ONGOING = re.compile(
     r"|unchanged|blocked|listed)\b|\bstill\b|\bcontinu\w*\s+to\b|\bha[sd]\s+had\b|\birreversible\b"
     r"|\bnot\s+be\s+revisited\b|\bexisting\b|\bunchanged\b|\bin\s+force\b"
     r"|\bstay(?:s|ed|ing)?\s+(?:frozen|in\s+force|in\s+place|in\s+effect|blocked|listed)\b"
-    r"|\b(?:have|has)\s+been\s+(?:[\w-]+\s+){0,1}?(?:frozen|blocked|listed|sanctioned|banned|designated)\b",
+    r"|\b(?:have|has)\s+been\s+(?:[\w-]+\s+){0,1}?(?:frozen|blocked|listed|sanctioned|banned|designated)\b"
+    r"|\b(?:remain|stay)(?:s|ed)?\b(?!\s+(?:to|a|an|the|open|committed|ready|willing|silent|unclear))",
     _I,
 )
 # A date attached to an act ("in March 2024"), never a year that names something else ("the 1988
@@ -688,10 +696,14 @@ INWARD = re.compile(
 TALIBAN_RECEIVES = re.compile(r"\b(?:" + _MOVEMENT + r"|Kabul)(?:['’]s)?\s+(?:[\w-]+\s+){0,2}?$", _I)
 # The movement itself as the object, not people in it: "the Taliban" but not "Taliban leaders".
 MOVEMENT_OBJECT = re.compile(
-    r"\b" + _MOVEMENT + r"\b(?!['’]s|\s+(?:leaders?|officials?|ministers?|figures?|members?"
+    r"\bthe\s+movement\b|\b"
+    + _MOVEMENT
+    + r"\b(?!['’]s|\s+(?:leaders?|officials?|ministers?|figures?|members?"
     r"|commanders?|individuals|government\s+officials))",
     _I,
 )
+# A host receiving credentials (the envoy comes to it), as opposed to its envoy presenting them abroad.
+RECEIVING = re.compile(r"(?:accept|receiv|approv)", _I)
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
 # Where a Taliban diplomat is posted: "to Germany", "in New Delhi", "at the embassy in Berlin".
 HOST_BEFORE = re.compile(r"\b(?:to|in|at)\s+(?:the\s+)?$", _I)
@@ -701,6 +713,8 @@ SPONSOR_NOUN = re.compile(
     r"|motions?|requests?|initiatives?|bids?)\b",
     _I,
 )
+# Between an object and a second verb of the same subject: "recognise the Syrian government, name envoy".
+COORDINATED_PREDICATE = re.compile(r"(?:\s+[\w'’-]+){0,3}\s*,\s*(?:and\s+)?", _I)
 NOUN_OBJECT = re.compile(r"\s+(?:of|for)\s+", _I)
 POSSESSIVE_AFTER = re.compile(r"['’]s?\b")
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
