@@ -17,13 +17,13 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from httpserver import LoopbackServer, unused_port
+from httpserver import LoopbackServer, Reply, unused_port
 from support import BASELINE, REAL_FEEDS
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def config_text(tmp: Path, feeds: dict[str, str]) -> str:
+def config_text(tmp: Path, feeds: dict[str, str], *defaults: str) -> str:
     lines = [
         f"database: sqlite:///{tmp / 'monitor.db'}",
         f"baseline: {BASELINE}",
@@ -32,6 +32,7 @@ def config_text(tmp: Path, feeds: dict[str, str]) -> str:
         "  jitter: 0s",
         "  timeout: 2s",
         "  backoff_cap: 4s",
+        *(f"  {line}" for line in defaults),
         "feeds:",
     ]
     lines += [f"  - name: {name}\n    url: {url}" for name, url in feeds.items()]
@@ -90,9 +91,9 @@ class Daemon:
 def daemon_factory(tmp_path: Path) -> Iterator[object]:
     started: list[Daemon] = []
 
-    def start(feeds: dict[str, str]) -> tuple[Daemon, Path]:
+    def start(feeds: dict[str, str], *defaults: str) -> tuple[Daemon, Path]:
         config = tmp_path / "feeds.yaml"
-        config.write_text(config_text(tmp_path, feeds))
+        config.write_text(config_text(tmp_path, feeds, *defaults))
         daemon = Daemon(config, unused_port())
         started.append(daemon)
         wait_until(
@@ -217,3 +218,15 @@ def test_sqlite_is_one_instance_and_the_replica_is_named_everywhere(daemon_facto
         assert daemon.stop() == 0
     assert {line.get("replica") for line in daemon.lines()} == {replica["id"]}
     assert monitor_cli(config, "replicas", "--json").stdout.strip() == "[]"  # stopped
+
+
+def test_the_daemon_polls_at_most_max_concurrency_feeds_at_once(daemon_factory: object) -> None:
+    body = (REAL_FEEDS / "bbc-rss-3.xml").read_bytes()
+    with LoopbackServer() as srv:
+        for i in range(4):  # each answer takes 1 s
+            srv.route(f"/slow{i}", *[Reply(200, body, delay=1.0)] * 3)
+        feeds = {f"slow{i}": srv.url(f"/slow{i}") for i in range(4)}
+        daemon, _ = daemon_factory(feeds, "per_host: 10", "max_concurrency: 1")  # type: ignore[operator]
+        wait_until(lambda: {r.path for r in srv.requests} >= {f"/slow{i}" for i in range(4)})
+        assert daemon.stop() == 0
+        assert srv.peak_concurrency == 1
