@@ -6,7 +6,8 @@ A separate server process serves N feeds (/feed/<i>, cycling through the real-fe
 304 included) on loopback ports. Each phase runs in its own fresh child process, so peak RSS is per phase:
 
   lower bound  httpx.AsyncClient GETs all N URLs (20 at once, the monitor's max_concurrency) and
-               feedparser.parse()s each body, nothing else;
+               feedparser.parse()s each body with the monitor's settings (parse.FEEDPARSER_SETTINGS),
+               nothing else;
   cold cycle   resources.open_resources + resources.poll_all into a new SQLite database (every item new);
   warm cycle   the same again on that database (every feed answers 304).
 
@@ -108,6 +109,8 @@ async def lower_bound(urls: list[str], concurrency: int) -> dict[str, Any]:
     import feedparser
     import httpx
 
+    from monitor.parse import FEEDPARSER_SETTINGS
+
     gate = asyncio.Semaphore(concurrency)
     etags: dict[str, str] = {}
     entries = 0
@@ -117,7 +120,9 @@ async def lower_bound(urls: list[str], concurrency: int) -> dict[str, Any]:
         async with gate:
             response = await client.get(url)
         etags[url] = response.headers.get("etag", "")
-        document = feedparser.parse(io.BytesIO(response.content), response_headers=dict(response.headers))
+        document = feedparser.parse(
+            io.BytesIO(response.content), response_headers=dict(response.headers), **FEEDPARSER_SETTINGS
+        )
         entries += len(document.entries)
 
     async def again(client: httpx.AsyncClient, url: str) -> None:
