@@ -28,18 +28,59 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EVENT_COLUMNS = ["event", "detected_at", "event_type", "actor", "modality", "sources", "headline"]
-ITEM_COLUMNS = ["item", "first_seen_at", "feed", "event_type", "actor", "alert", "title"]
-FEED_COLUMNS = ["name", "last_status", "items", "error_count", "last_polled_at", "last_error"]
 REPLICA_COLUMNS = ["replica", "pid", "heartbeat", "claims", "feeds_held", "chores", "started_at"]
+# The JSON and CSV columns of each listing (README "Output columns"; tests/test_docs.py checks them).
+EVENT_COLUMNS = [
+    "event",
+    "detected_at",
+    "event_type",
+    "actor",
+    "modality",
+    "confidence",
+    "sources",
+    "feed",
+    "headline",
+    "link",
+    "evidence",
+]
+ITEM_COLUMNS = [
+    "item",
+    "first_seen_at",
+    "published",
+    "feed",
+    "event_type",
+    "actor",
+    "modality",
+    "confidence",
+    "alert",
+    "reason",
+    "event",
+    "backlog",
+    "title",
+    "link",
+]
 DELIVERY_COLUMNS = [
+    "id",
+    "webhook",
+    "event_id",
+    "notice_id",
+    "status",
+    "attempts",
+    "last_status_code",
+    "created_at",
+    "next_attempt_at",
+    "sent_at",
+    "last_error",
+    "headline",
+]
+DELIVERY_TABLE_COLUMNS = [
     "id",
     "webhook",
     "event_id",
     "status",
     "attempts",
-    "last_status_code",
-    "next_attempt_at",
+    "code",
+    "next_attempt",
     "last_error",
 ]
 
@@ -67,7 +108,15 @@ def handle_errors(fn: F) -> F:
 
 
 def json_option(fn: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")(fn)
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print a JSON array (same as --format json)."
+    )(fn)
+
+
+def wide_option(fn: F) -> F:
+    return click.option(
+        "--wide", is_flag=True, help="Clip nothing to the terminal's width (tables only; pipe to less -S)."
+    )(fn)
 
 
 def format_option(fn: F) -> F:
@@ -248,15 +297,23 @@ async def _poll_once(config: Any, feeds: list[Any], drain_timeout: float) -> tup
 
 
 @main.command()
+@format_option
 @json_option
+@wide_option
 @click.pass_context
 @handle_errors
-def feeds(ctx: click.Context, as_json: bool) -> None:
-    """One row per feed: last status, items stored, errors, last and next poll."""
-    from monitor import history, output
+def feeds(ctx: click.Context, fmt: str, as_json: bool, wide: bool) -> None:
+    """One row per configured feed, polled or not: status (ok, never polled, gone, rate limited until T,
+    failing since T, silent since T), items stored, errors, last and next poll, last error."""
+    from monitor import feedlist, history, output
 
-    rows = history.feeds(engine_for(ctx))
-    click.echo(output.as_json(rows) if as_json else output.as_table(rows, FEED_COLUMNS))
+    rows = feedlist.listing(load(ctx).feeds, history.feeds(engine_for(ctx)), datetime.now(UTC))
+    if as_json or fmt != "table":
+        click.echo(output.render(rows, "json" if as_json else fmt, feedlist.COLUMNS))
+        return
+    table = feedlist.table_rows(rows)
+    columns, optional = feedlist.TABLE_COLUMNS, feedlist.TABLE_OPTIONAL
+    click.echo(output.as_table(table, columns, output.table_width(wide), optional))
 
 
 @main.command("replicas")
@@ -394,10 +451,12 @@ def webhooks_test(ctx: click.Context, name: str) -> None:
 @click.option(
     "--status", type=click.Choice(["pending", "sent", "dead"]), default=None, help="Only this status."
 )
+@format_option
 @json_option
+@wide_option
 @click.pass_context
 @handle_errors
-def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
+def deliveries(ctx: click.Context, status: str | None, fmt: str, as_json: bool, wide: bool) -> None:
     """The outbox: one row per delivery (webhook, event, status, attempts, last error, next attempt)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -406,7 +465,11 @@ def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
     engine = engine_for(ctx)
     rows = outbox.list_deliveries(engine, status)
     shown = [{k: history._iso(v) for k, v in r.items()} for r in rows]
-    click.echo(output.as_json(shown) if as_json else output.as_table(shown, DELIVERY_COLUMNS))
+    if as_json or fmt != "table":
+        click.echo(output.render(shown, "json" if as_json else fmt, DELIVERY_COLUMNS))
+    else:
+        table = [{**r, "code": r["last_status_code"], "next_attempt": r["next_attempt_at"]} for r in shown]
+        click.echo(output.as_table(table, DELIVERY_TABLE_COLUMNS, output.table_width(wide)))
     for hook in outbox.broken_webhooks(engine):
         click.echo(
             f"webhook {hook['name']} is BROKEN since {history._iso(hook['broken_at'])}: "
@@ -442,7 +505,10 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
 )
 @click.option("--actor", help="A code (KZ, UN, EU) or a name (Kazakhstan).")
 @click.option("--since", help="From this date (YYYY-MM-DD) or relative time (7d, 12h, 2w).")
-@click.option("--until", help="Before this date or relative time.")
+@click.option(
+    "--until",
+    help="Up to and including this date (YYYY-MM-DD); or before this timestamp or relative time (7d).",
+)
 @click.option("--feed", help="Only items or events first reported by this feed.")
 @click.option(
     "--search",
@@ -456,6 +522,7 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
     "--limit", type=click.IntRange(1, 100000), default=50, show_default=True, help="At most this many rows."
 )
 @format_option
+@wide_option
 @click.pass_context
 @handle_errors
 def history_cmd(
@@ -469,6 +536,7 @@ def history_cmd(
     show_items: bool,
     limit: int,
     fmt: str,
+    wide: bool,
 ) -> None:
     """Events (one row per development, newest first) or, with --items, every stored item."""
     from monitor import history, output
@@ -491,21 +559,23 @@ def history_cmd(
         until=history.parse_when(until, now, end=True) if until else None,
     )
     engine = engine_for(ctx)
+    width = output.table_width(wide)
     if show_items:
         found = history.items(engine, filters)
-        click.echo(output.item_table(found) if fmt == "table" else output.render(found, fmt, ITEM_COLUMNS))
+        table = fmt == "table"
+        click.echo(output.item_table(found, width) if table else output.render(found, fmt, ITEM_COLUMNS))
     else:
         events = history.events(engine, filters)
-        click.echo(
-            output.event_table(events) if fmt == "table" else output.render(events, fmt, EVENT_COLUMNS)
-        )
+        table = fmt == "table"
+        click.echo(output.event_table(events, width) if table else output.render(events, fmt, EVENT_COLUMNS))
 
 
 @main.command()
 @format_option
+@wide_option
 @click.pass_context
 @handle_errors
-def stats(ctx: click.Context, fmt: str) -> None:
+def stats(ctx: click.Context, fmt: str, wide: bool) -> None:
     """Counts per feed, event type, actor and day."""
     import json
 
@@ -517,7 +587,7 @@ def stats(ctx: click.Context, fmt: str) -> None:
         return
     for name, rows in tables.items():
         columns = list(rows[0].keys()) if rows else ["-"]
-        click.echo(f"# {name}\n{output.render(rows, fmt, columns)}\n")
+        click.echo(f"# {name}\n{output.render(rows, fmt, columns, output.table_width(wide))}\n")
 
 
 @main.command()

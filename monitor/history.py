@@ -73,6 +73,10 @@ def feeds(engine: Engine) -> list[dict[str, object]]:
             FEEDS.c.gone,
             FEEDS.c.last_polled_at,
             FEEDS.c.next_poll_at,
+            FEEDS.c.last_success_at,
+            FEEDS.c.last_new_item_at,
+            FEEDS.c.notice_state,
+            FEEDS.c.created_at,
         )
         .outerjoin(counts, counts.c.feed_id == FEEDS.c.id)
         .order_by(FEEDS.c.name)

@@ -1,19 +1,37 @@
-"""Render rows (lists of dicts) as an 80-column table, a JSON array or CSV."""
+"""Render rows (lists of dicts) as a table that fits the terminal, a JSON array or CSV.
+
+JSON and CSV carry the same columns, in the same order (the command's documented list). Tables are
+sized by display width (a CJK character takes two cells) and clip their last column to the terminal
+(`shutil.get_terminal_size`: $COLUMNS, else the terminal, else 80); `--wide` clips nothing.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import shutil
+import sys
+import unicodedata
 from collections.abc import Sequence
 
 from monitor.events import REGISTRY
 
 WIDTH = 80
+UNLIMITED = sys.maxsize  # --wide: nothing is clipped
 
 
-def as_json(rows: Sequence[dict[str, object]]) -> str:
-    return json.dumps(list(rows), indent=2, default=str, ensure_ascii=False)
+def terminal_width() -> int:
+    return shutil.get_terminal_size((WIDTH, 24)).columns
+
+
+def table_width(wide: bool) -> int:
+    return UNLIMITED if wide else terminal_width()
+
+
+def as_json(rows: Sequence[dict[str, object]], columns: Sequence[str] | None = None) -> str:
+    shown = [{c: row.get(c) for c in columns} for row in rows] if columns is not None else list(rows)
+    return json.dumps(shown, indent=2, default=str, ensure_ascii=False)
 
 
 def as_csv(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> str:
@@ -37,18 +55,44 @@ def _cell(value: object) -> str:
     )
 
 
-def as_table(rows: Sequence[dict[str, object]], columns: Sequence[str], width: int = WIDTH) -> str:
-    """Fixed columns sized to their content; the last column takes what is left of `width`, clipped."""
+def as_table(
+    rows: Sequence[dict[str, object]],
+    columns: Sequence[str],
+    width: int | None = None,
+    optional: Sequence[str] = (),
+) -> str:
+    """Fixed columns sized to their content; the last column takes what is left of `width` (default: the
+    terminal's), clipped. When the row does not fit, the `optional` columns go first (in that order),
+    before any cell is clipped."""
     if not rows:
         return "(no rows)"
+    width = terminal_width() if width is None else width
     cells = [[_cell(row.get(c)).replace("\n", " ") for c in columns] for row in rows]
-    sizes = _fit([max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)], width)
+    natural = [max(_width(c), *(_width(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    keep = _droppable(list(columns), natural, width, optional)
+    columns = [c for i, c in enumerate(columns) if i in keep]
+    cells = [[r[i] for i in sorted(keep)] for r in cells]
+    sizes = _fit([natural[i] for i in sorted(keep)], width)
 
     def line(values: Sequence[str]) -> str:
-        parts = [_clip(v, sizes[i]).ljust(sizes[i]) for i, v in enumerate(values)]
+        parts = [_pad(_clip(v, sizes[i]), sizes[i]) for i, v in enumerate(values)]
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(columns), line(["-" * s for s in sizes]), *(line(r) for r in cells)])
+
+
+def _droppable(columns: list[str], natural: list[int], width: int, optional: Sequence[str]) -> set[int]:
+    """Indexes of the columns to show: all, less optional ones while the leading columns leave the last
+    one fewer than 10 cells."""
+    keep = set(range(len(columns)))
+    for name in optional:
+        shown = sorted(keep)
+        lead = sum(natural[i] + 2 for i in shown[:-1])
+        if lead + min(natural[shown[-1]], 10) <= width:
+            break
+        if name in columns:
+            keep.discard(columns.index(name))
+    return keep
 
 
 def _fit(sizes: list[int], width: int, last_min: int = 10, floor: int = 4) -> list[int]:
@@ -63,16 +107,41 @@ def _fit(sizes: list[int], width: int, last_min: int = 10, floor: int = 4) -> li
     return sizes
 
 
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _width(text: str) -> int:
+    """Terminal cells `text` takes."""
+    return len(text) if text.isascii() else sum(_char_width(c) for c in text)
+
+
+def _pad(text: str, size: int) -> str:
+    return text + " " * (size - _width(text))
+
+
 def _clip(text: str, size: int) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
+    if _width(text) <= size:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += _char_width(char)
+        if used > size - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
-def render(rows: Sequence[dict[str, object]], fmt: str, columns: Sequence[str]) -> str:
+def render(
+    rows: Sequence[dict[str, object]], fmt: str, columns: Sequence[str], width: int | None = None
+) -> str:
     if fmt == "json":
-        return as_json(rows)
+        return as_json(rows, columns)
     if fmt == "csv":
         return as_csv(rows, columns).rstrip("\n")
-    return as_table(rows, columns)
+    return as_table(rows, columns, width)
 
 
 _SHORT_TYPE: dict[str, str] = {kind.name: kind.short for kind in REGISTRY}
@@ -89,8 +158,8 @@ def _what(row: dict[str, object]) -> str:
     return f"{kind} {row.get('actor') or '?'}{planned}"
 
 
-def event_table(rows: Sequence[dict[str, object]]) -> str:
-    """Events for an 80-column terminal: the headline keeps the room (JSON and CSV have every column)."""
+def event_table(rows: Sequence[dict[str, object]], width: int | None = None) -> str:
+    """Events, narrow columns first: the headline keeps the room (JSON and CSV have every column)."""
     lines = [
         {
             "event": r["event"],
@@ -101,10 +170,10 @@ def event_table(rows: Sequence[dict[str, object]]) -> str:
         }
         for r in rows
     ]
-    return as_table(lines, TABLE_EVENT_COLUMNS)
+    return as_table(lines, TABLE_EVENT_COLUMNS, width)
 
 
-def item_table(rows: Sequence[dict[str, object]]) -> str:
+def item_table(rows: Sequence[dict[str, object]], width: int | None = None) -> str:
     lines = [
         {
             "item": r["item"],
@@ -116,4 +185,4 @@ def item_table(rows: Sequence[dict[str, object]]) -> str:
         }
         for r in rows
     ]
-    return as_table(lines, TABLE_ITEM_COLUMNS)
+    return as_table(lines, TABLE_ITEM_COLUMNS, width)
