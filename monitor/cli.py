@@ -344,7 +344,8 @@ def replicas_cmd(ctx: click.Context, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("file", required=False, default="-", type=click.File("r", encoding="utf-8"))
+# Bytes, decoded line by line: one undecodable line is reported like malformed JSON, not a traceback.
+@click.argument("file", required=False, default="-", type=click.File("rb"))
 @click.option(
     "--text", "text", default=None, help="Classify this one headline instead of reading JSON Lines."
 )

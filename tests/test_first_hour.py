@@ -4,14 +4,17 @@ database."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from history_cases.wire import KZ, cli, poll, rss
 from httpserver import LoopbackServer, Reply
 from support import BASELINE
 
 from monitor.classify import load_baseline
+from monitor.cli import main
 
 HOOKS = """webhooks:
   - name: team-slack
@@ -128,3 +131,20 @@ def test_check_config_fails_on_a_database_it_cannot_open(tmp_path: Path) -> None
     env = {"MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'file' / 'monitor.db'}"}
     code, _, err = cli(only_feeds(tmp_path), "check-config", env=env)
     assert code == 2 and "cannot be created" in err
+
+
+def test_classify_reads_any_input_reporting_undecodable_lines(tmp_path: Path) -> None:
+    lines = [
+        b'\xef\xbb\xbf{"id": 1, "title": "Kazakhstan recognises the Taliban government"}',  # a BOM first
+        b'{"id": 2, "title": "caf\xe9 in Latin-1"}',
+        b'{"id": 3, "title": "Heatwave grips southern Europe"}',
+        b"not json",
+        b'{"id": 5, "title": "Tajikistan appoints ambassador to Kabul"}',
+    ]
+    result = CliRunner().invoke(main, ["classify"], input=b"\n".join(lines) + b"\n")
+    assert result.exit_code == 1
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [1, 3, 5]
+    assert result.stderr.splitlines() == [
+        "line 2: not UTF-8 text (byte 0xe9 at column 24)",
+        "line 4: not JSON: Expecting value at column 1",
+    ]

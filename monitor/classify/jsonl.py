@@ -14,13 +14,15 @@ from monitor.domain import Decision
 from monitor.errors import InputError
 
 
-def classify_jsonl(lines: Iterable[str], baseline: Baseline, out: TextIO, err: TextIO) -> int:
-    """Classify each line; a malformed line is reported on `err` and skipped. 1 if any was, else 0."""
+def classify_jsonl(lines: Iterable[str | bytes], baseline: Baseline, out: TextIO, err: TextIO) -> int:
+    """Classify each line; a malformed line (not UTF-8, not JSON, missing fields) is reported on `err`
+    and skipped. A UTF-8 byte-order mark at the start is ignored. 1 if any line was skipped, else 0."""
     status = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, raw in enumerate(lines, 1):
         try:
+            line = _text(raw, first=number == 1)
+            if not line.strip():
+                continue
             item_id, title, summary, published = _parse(line)
         except InputError as error:
             err.write(f"line {number}: {error}\n")
@@ -29,6 +31,16 @@ def classify_jsonl(lines: Iterable[str], baseline: Baseline, out: TextIO, err: T
         decision = classify(title, summary, baseline, published)
         out.write(json.dumps({"id": item_id, **decision.to_json()}, ensure_ascii=False) + "\n")
     return status
+
+
+def _text(raw: str | bytes, *, first: bool) -> str:
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = raw[error.start]
+            raise InputError(f"not UTF-8 text (byte 0x{bad:02x} at column {error.start + 1})") from None
+    return raw.removeprefix("\ufeff") if first else raw
 
 
 def _parse(line: str) -> tuple[str | int, str, str, datetime.date | None]:
