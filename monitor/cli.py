@@ -522,6 +522,14 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
 @click.option(
     "--limit", type=click.IntRange(1, 100000), default=50, show_default=True, help="At most this many rows."
 )
+@click.option(
+    "--show",
+    "show_id",
+    type=click.IntRange(1),
+    default=None,
+    metavar="ID",
+    help="Show the sanctions-list change behind event ID (item ID with --items): the entry before and after.",
+)
 @format_option
 @wide_option
 @click.pass_context
@@ -536,12 +544,16 @@ def history_cmd(
     search: str | None,
     show_items: bool,
     limit: int,
+    show_id: int | None,
     fmt: str,
     wide: bool,
 ) -> None:
     """Events (one row per development, newest first) or, with --items, every stored item."""
     from monitor import history, output
 
+    if show_id is not None:
+        _show_list_change(ctx, show_id, show_items, fmt)
+        return
     now = datetime.now(UTC)
     code = None
     if actor:
@@ -569,6 +581,18 @@ def history_cmd(
         events = history.events(engine, filters)
         table = fmt == "table"
         click.echo(output.event_table(events, width) if table else output.render(events, fmt, EVENT_COLUMNS))
+
+
+def _show_list_change(ctx: click.Context, show_id: int, by_item: bool, fmt: str) -> None:
+    engine = engine_for(ctx)
+    if by_item:
+        rows = history.list_changes(engine, item_id=show_id)
+    else:
+        rows = history.list_changes(engine, event_id=show_id)
+    if not rows:
+        what = "item" if by_item else "event"
+        raise InputError(f"{what} {show_id}: no sanctions-list change (see `monitor history` for ids)")
+    click.echo(output.as_json(rows) if fmt == "json" else output.list_change_detail(rows))
 
 
 @main.command()

@@ -61,7 +61,12 @@ def lock_identities(conn: Connection, decisions: Sequence[Decision], now: dateti
     find_event and create_event run one transaction at a time per identity, across replicas. The unique
     key is the identity; the insert tolerates the conflict (it only touches the row). Sorted: two
     transactions lock shared identities in the same order and never deadlock."""
-    keys = sorted({identity(d) for d in decisions if d.event_type is not None})
+    lock_keys(conn, [identity(d) for d in decisions if d.event_type is not None], now)
+
+
+def lock_keys(conn: Connection, names: Sequence[str], now: datetime) -> None:
+    """Upsert (and so lock until commit) these identity rows, in sorted order."""
+    keys = sorted(set(names))
     if not keys:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

@@ -48,6 +48,7 @@ __all__ = [
     "Delivery",
     "FeedConfig",
     "Health",
+    "ListSettings",
     "LoggingConfig",
     "Retention",
     "WebhookConfig",
@@ -185,6 +186,8 @@ HttpUrl = Annotated[str, Field(max_length=2000), AfterValidator(_check_http_url)
 SecretHttpUrl = Annotated[SecretStr, AfterValidator(_check_secret_url)]
 ActorCode = Annotated[str, BeforeValidator(_upper), AfterValidator(_check_actor)]
 WebhookKind = Literal["slack", "discord", "teams", "generic", "mattermost", "ntfy", "googlechat"]
+# rss: RSS/Atom/JSON Feed; the others are official sanctions lists (monitor/lists/).
+FeedFormat = Literal["rss", "un-consolidated", "ofac-sdn", "uk-sanctions-list", "eu-fsf"]
 
 # --- models -------------------------------------------------------------------------------------
 
@@ -219,6 +222,26 @@ class FeedConfig(_Model):
     interval: Duration = Field(default=DEFAULT_INTERVAL, ge=1)
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
+    format: FeedFormat = "rss"
+    official: bool = False  # a publisher's own announcements or list: alerts say so
+    # Per-feed overrides of the defaults: full sanctions lists are 20-30 MB and slow to generate.
+    max_body_size: Size | None = Field(default=None, gt=0)
+    timeout: Duration | None = Field(default=None, gt=0)
+
+    @property
+    def is_list(self) -> bool:
+        return self.format != "rss"
+
+
+class ListSettings(_Model):
+    """Guards for official sanctions lists (feeds with a list `format`)."""
+
+    # A fetch with fewer entries than this share of the last good one is a feed error.
+    min_kept: float = Field(default=0.5, ge=0, le=1)
+    # More alerting changes than max(breaker_min, breaker_share x selected entries) in one fetch are
+    # held for a person to check (one notice) instead of alerting one by one.
+    breaker_share: float = Field(default=0.1, gt=0, le=1)
+    breaker_min: int = Field(default=5, ge=0)
 
 
 class WebhookFilter(_Model):
@@ -300,6 +323,7 @@ class Config(_Model):
     health: Health = Field(default_factory=Health)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     replicas: Replicas = Field(default_factory=Replicas)
+    lists: ListSettings = Field(default_factory=ListSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -366,6 +390,7 @@ class Config(_Model):
                 _retention_line(self.retention),
                 _health_line(self.health),
                 f"logging:   {self.logging.format}, {self.logging.level}",
+                _lists_line(self),
             ]
         )
 
@@ -390,6 +415,18 @@ def _feeds_line(config: Config) -> str:
         f"feeds:     {len(config.feeds)} ({len(config.enabled_feeds)} enabled); default interval "
         f"{format_duration(d.interval)}, jitter {format_duration(d.jitter)}, {d.per_host} per host, "
         f"{d.max_concurrency} at once, body cap {_format_size(d.max_body_size)}"
+    )
+
+
+def _lists_line(config: Config) -> str:
+    lists = [feed for feed in config.enabled_feeds if feed.is_list]
+    official = sum(1 for feed in config.enabled_feeds if feed.official or feed.is_list)
+    s = config.lists
+    return (
+        f"official:  {official} official feeds, {len(lists)} sanctions lists "
+        f"({', '.join(sorted({f.format for f in lists})) or 'none'}); a fetch under "
+        f"{s.min_kept:.0%} of the last is an error; more than max({s.breaker_min}, "
+        f"{s.breaker_share:.0%}) changes are held"
     )
 
 

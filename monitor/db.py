@@ -100,11 +100,20 @@ def _replica_coordination(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_feeds_next_poll_at ON feeds (next_poll_at)")
 
 
+def _official_sources(conn: Connection) -> None:
+    """Official sanctions lists (list_entries, list_changes, list_state) and the feeds' `official` flag."""
+    for model in (models.ListEntry, models.ListChange, models.ListState):
+        sa.Table.create(model.__table__, conn, checkfirst=True)  # type: ignore[union-attr]
+    if "official" not in {column["name"] for column in sa.inspect(conn).get_columns("feeds")}:
+        conn.exec_driver_sql("ALTER TABLE feeds ADD COLUMN official BOOLEAN NOT NULL DEFAULT false")
+
+
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _full_text_and_views,
     _batch_full_text,
     _replica_coordination,
+    _official_sources,
 ]
 
 

@@ -23,6 +23,8 @@ Reason = Literal[
     "historical",
     "backlog",
     "speculative",
+    "amendment",  # a sanctions-list entry amended without a programme change: stored, not alerted
+    "held",  # a sanctions-list change held by the mass-change breaker
 ]
 EVENT_TYPES: tuple[EventType, ...] = (
     "recognition",
@@ -133,6 +135,19 @@ class Alert:
     rule: str
     sources: int = 1  # outlets that reported it so far
     summary: str = ""
+    official: bool = False  # first reported by an official source (a sanctions list, a press office)
+    list_entry: ListReference | None = None  # set when the event is a change on a sanctions list
+
+
+@dataclass(frozen=True, slots=True)
+class ListReference:
+    """The sanctions-list entry an alert is about."""
+
+    reference: str  # the list's own reference number (TAi.144, an OFAC uid, AFG0006, EU.27.28)
+    name: str
+    change: Literal["added", "removed", "amended"]
+    listed_on: str | None
+    un_ref: str | None  # the UN reference it implements, when the list gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +155,7 @@ class Notice:
     """A feed-health message, distinct from an event alert."""
 
     feed: str
-    kind: Literal["failing", "recovered", "silent"]
+    kind: Literal["failing", "recovered", "silent", "bulk_change"]
     detail: str  # one line for people, no secrets
     at: datetime
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -230,3 +231,41 @@ def stats(engine: Engine) -> dict[str, list[dict[str, object]]]:
     }
     with engine.connect() as conn:
         return {name: [_plain(row) for row in conn.execute(query)] for name, query in queries.items()}
+
+
+def list_changes(
+    engine: Engine, *, event_id: int | None = None, item_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The sanctions-list changes behind an event (one per list that reported it) or one item, oldest
+    first, with the entry's before and after (decoded JSON; None when added or removed)."""
+    changes = models.ListChange.__table__  # type: ignore[attr-defined]
+    query = (
+        sa.select(
+            changes.c.item_id.label("item"),
+            ITEMS.c.event_id.label("event"),
+            FEEDS.c.name.label("feed"),
+            changes.c.key.label("reference"),
+            changes.c.un_ref,
+            changes.c.change,
+            changes.c.changed_fields,
+            changes.c.alert,
+            changes.c.held,
+            changes.c.detected_at,
+            ITEMS.c.title,
+            ITEMS.c.link,
+            changes.c.before,
+            changes.c.after,
+        )
+        .join(ITEMS, ITEMS.c.id == changes.c.item_id)
+        .join(FEEDS, FEEDS.c.id == changes.c.feed_id)
+        .order_by(changes.c.id)
+    )
+    query = (
+        query.where(ITEMS.c.event_id == event_id) if item_id is None else query.where(ITEMS.c.id == item_id)
+    )
+    with engine.connect() as conn:
+        rows = [_plain(row) for row in conn.execute(query)]
+    for row in rows:
+        row["before"] = json.loads(str(row["before"])) if row["before"] else None
+        row["after"] = json.loads(str(row["after"])) if row["after"] else None
+    return rows

@@ -66,6 +66,7 @@ class Feed(SQLModel, table=True):
     enabled: bool = True  # in the config and enabled: only these are claimed
     lease_token: int = 0  # bumped by every claim; a poll's results commit only under its own token
     leased_by: str | None = Field(default=None, max_length=200)  # the replica that claimed it last
+    official: bool = False  # the publisher's own source (a sanctions list, a press office): alerts say so
 
 
 class Event(SQLModel, table=True):
@@ -218,3 +219,51 @@ class SchemaVersion(SQLModel, table=True):
 
     version: int = Field(primary_key=True)
     applied_at: datetime | None = utc_column()
+
+
+class ListEntry(SQLModel, table=True):
+    """A tracked (selected) entry of an official sanctions list, as of its last fetch."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (sa.UniqueConstraint("feed_id", "key", name="uq_list_entries_feed_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    key: str = Field(max_length=100)  # the trimmed reference number (TAi.144, OFAC uid, AFG0006, EU.27.28)
+    un_ref: str | None = Field(default=None, max_length=100, index=True)
+    name: str = Field(default="", max_length=1000)
+    substance: str = Field(sa_type=sa.Text)  # JSON: the normalised substantive fields
+    hash: str = Field(max_length=64)
+    first_seen_at: datetime | None = utc_column()
+    updated_at: datetime | None = utc_column()
+
+
+class ListChange(SQLModel, table=True):
+    """An entry added to, removed from or amended on a list; `item_id` is its row in `items`."""
+
+    __tablename__ = "list_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="items.id", index=True)
+    key: str = Field(max_length=100, index=True)
+    un_ref: str | None = Field(default=None, max_length=100, index=True)
+    change: str = Field(max_length=10)  # added | removed | amended
+    changed_fields: str = Field(default="", max_length=500)  # comma-separated, for amendments
+    before: str | None = Field(default=None, sa_type=sa.Text)  # JSON substance, None when added
+    after: str | None = Field(default=None, sa_type=sa.Text)  # JSON substance, None when removed
+    alert: bool = False
+    held: bool = False  # part of a mass change held by the breaker
+    detected_at: datetime | None = utc_column(index=True)
+
+
+class ListState(SQLModel, table=True):
+    """The last good fetch of a list: its size guards the next one."""
+
+    __tablename__ = "list_state"
+
+    feed_id: int = Field(foreign_key="feeds.id", primary_key=True)
+    entries_total: int
+    entries_selected: int
+    generated: str | None = Field(default=None, max_length=100)
+    checked_at: datetime | None = utc_column()

@@ -10,8 +10,9 @@ same `msg_id` (the generic target's webhook-id).
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from monitor import models
 from monitor.classify import actor_name
 from monitor.config import WebhookConfig
-from monitor.domain import Alert, Decision, Notice
+from monitor.domain import Alert, Decision, ListReference, Notice
 
 DELIVERIES = models.Delivery.__table__  # type: ignore[attr-defined]
 WEBHOOKS = models.Webhook.__table__  # type: ignore[attr-defined]
@@ -29,6 +30,7 @@ EVENTS = models.Event.__table__  # type: ignore[attr-defined]
 ITEMS = models.Item.__table__  # type: ignore[attr-defined]
 FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
 NOTICES = models.Notice.__table__  # type: ignore[attr-defined]
+LIST_CHANGES = models.ListChange.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +89,23 @@ def record_notice(
 
 
 def insert_notice(
-    conn: Connection, feed_id: int, kind: str, detail: str, hooks: Iterable[WebhookConfig], now: datetime
+    conn: Connection,
+    feed_id: int,
+    kind: str,
+    detail: str,
+    hooks: Iterable[WebhookConfig],
+    now: datetime,
+    wants: Callable[[WebhookConfig], bool] | None = None,
 ) -> int:
-    """record_notice inside a caller's transaction (a poll's results commit in one)."""
+    """record_notice inside a caller's transaction (a poll's results commit in one). `wants` picks the
+    webhooks (default: those that asked for notices)."""
     notice_id = conn.execute(
         sa.insert(NOTICES)
         .values(feed_id=feed_id, kind=kind, detail=detail[:1000], created_at=now)
         .returning(NOTICES.c.id)
     ).scalar_one()
-    rows = [_row(h.name, now, notice_id=notice_id) for h in hooks if h.enabled and h.filter.notices]
+    chosen = wants or (lambda hook: hook.filter.notices)
+    rows = [_row(h.name, now, notice_id=notice_id) for h in hooks if h.enabled and chosen(h)]
     if rows:
         conn.execute(sa.insert(DELIVERIES), rows)
     return int(notice_id)
@@ -255,7 +265,7 @@ def requeue(engine: Engine, now: datetime, delivery_id: int | None = None) -> in
 
 def load_alert(engine: Engine, event_id: int) -> Alert:
     query = (
-        sa.select(EVENTS, FEEDS.c.name.label("feed"), ITEMS.c.summary)
+        sa.select(EVENTS, FEEDS.c.name.label("feed"), FEEDS.c.official, ITEMS.c.summary)
         .select_from(
             EVENTS.outerjoin(ITEMS, ITEMS.c.id == EVENTS.c.first_item_id).outerjoin(
                 FEEDS, FEEDS.c.id == ITEMS.c.feed_id
@@ -281,7 +291,26 @@ def load_alert(engine: Engine, event_id: int) -> Alert:
         rule=row.rule,
         sources=max(1, int(sources)),
         summary=row.summary or "",
+        official=bool(row.official),
+        list_entry=_list_reference(engine, row.first_item_id),
     )
+
+
+def _list_reference(engine: Engine, item_id: int | None) -> ListReference | None:
+    """The sanctions-list entry behind an event's first report, when it is a list change."""
+    if item_id is None:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(LIST_CHANGES).where(LIST_CHANGES.c.item_id == item_id)).first()
+    if row is None:
+        return None
+    substance = json.loads(row.after or row.before or "{}")
+
+    def first(name: str) -> str | None:
+        found = substance.get(name) or [None]
+        return str(found[0]) if found[0] else None
+
+    return ListReference(row.key, first("name") or "", row.change, first("listed_on"), row.un_ref)
 
 
 def load_notice(engine: Engine, notice_id: int) -> Notice:

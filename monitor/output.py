@@ -186,3 +186,32 @@ def item_table(rows: Sequence[dict[str, object]], width: int | None = None) -> s
         for r in rows
     ]
     return as_table(lines, TABLE_ITEM_COLUMNS, width)
+
+
+def list_change_detail(rows: Sequence[dict[str, object]]) -> str:
+    """A sanctions-list change as a reader checks it: what, where, then each field before -> after."""
+    blocks = []
+    for row in rows:
+        head = [
+            f"item {row['item']} (event {row['event'] or '-'}) on {row['feed']}, {_cell(row['detected_at'])}",
+            f"  {row['title']}",
+            f"  {row['link'] or ''}".rstrip(),
+        ]
+        if row["held"]:
+            head.append("  held by the mass-change breaker: not alerted (see the notice)")
+        before = row["before"] if isinstance(row["before"], dict) else {}
+        after = row["after"] if isinstance(row["after"], dict) else {}
+        changed = set(str(row["changed_fields"] or "").split(",")) - {""}
+        lines = []
+        for name in sorted(set(before) | set(after)):
+            old, new = _joined(before.get(name)), _joined(after.get(name))
+            mark = "*" if name in changed or old != new else " "
+            lines.append(f"{mark} {name}: {old}" if old == new else f"{mark} {name}: {old} -> {new}")
+        blocks.append("\n".join([*head, *lines]))
+    return "\n\n".join(blocks) if blocks else "(no list change)"
+
+
+def _joined(values: object) -> str:
+    if not values:
+        return "(none)"
+    return "; ".join(str(v) for v in values) if isinstance(values, list) else str(values)

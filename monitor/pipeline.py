@@ -1,5 +1,9 @@
 """One poll of one feed, spelt out: fetch -> parse -> filter -> classify -> store -> push.
 
+A feed is an RSS/Atom/JSON feed or an official sanctions list (`format:`); only the parse and
+ingest stages differ: a list is read into its selected entries and diffed against the last good fetch
+(monitor/lists/) instead of classified item by item.
+
 `poll_feed` is the only function that calls the stages, and the stages never
 call each other (the Miniflux shape). Expected outcomes (304, an unchanged
 body, nothing new) are values of `PollOutcome.outcome`; a failing feed is
@@ -8,6 +12,7 @@ recorded on its row and backed off, never raised to the scheduler.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import random
@@ -21,11 +26,12 @@ from sqlalchemy.engine import Connection, Engine
 from monitor import cluster, notices, outbox, store
 from monitor.claims import Claim
 from monitor.classify import Baseline, Fact, classify
-from monitor.config import Config, FeedConfig
+from monitor.config import Config, FeedConfig, WebhookConfig
 from monitor.dbthread import DbThread
-from monitor.domain import Decision, FeedItem, ParsedFeed
+from monitor.domain import Decision, FeedItem, FetchResult, ParsedFeed
 from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusError, ParseError
 from monitor.fetch import FetchSettings, HostClients, HostLimiter, fetch
+from monitor.lists import ParsedList, Selection, describe, diff, ledger, load_selection, read_list
 from monitor.metrics import Metrics
 from monitor.parse import link_key, parse
 from monitor.recorder import Recorder
@@ -51,6 +57,7 @@ class Context:
     recorder: Recorder
     on_events: Callable[[], None] = lambda: None  # wakes the outbox sender
     rng: random.Random = field(default_factory=random.Random)
+    selection: Selection = field(default_factory=load_selection)  # which list entries concern us
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +90,7 @@ async def poll_feed(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome
                 state.url,
                 etag=state.etag,
                 last_modified=state.last_modified,
-                settings=ctx.fetch_settings,
+                settings=feed_settings(ctx.fetch_settings, feed),
             )
     except FetchError as error:
         return await _record_failure(ctx, feed, claim, error, now)
@@ -105,9 +112,7 @@ async def poll_feed(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome
     if body_hash == state.body_hash:
         return await _record_quiet(ctx, feed, claim, "unchanged", values)
     try:
-        # Relative item links resolve against the URL that answered (parse() strips its credentials).
-        headers = {**result.headers, "content-location": result.headers.get("content-location") or result.url}
-        parsed = await ctx.db(parse, result.body, headers, fetched_at=now)
+        parsed = await ctx.db(parse_document, ctx, feed, state, result, now)
     except ParseError as error:
         return await _record_failure(ctx, feed, claim, error, now)
     values |= {
@@ -117,7 +122,10 @@ async def poll_feed(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome
         "problem": parsed.problem,
         "title": (parsed.title or "")[:500] or None,
     }
-    ingested = await ctx.db(ingest, ctx, claim, parsed, values)
+    try:
+        ingested = await ctx.db(ingest_document, ctx, feed, claim, parsed, values)
+    except ParseError as error:  # a list fetch that fails validation against the last good one
+        return await _record_failure(ctx, feed, claim, error, now)
     if ingested is None:
         return _fenced(ctx, feed, claim)
     _after_commit(ctx, state, ingested.notice)
@@ -138,6 +146,81 @@ async def poll_feed(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome
     )
     return PollOutcome(
         feed.name, "new", result.status, ingested.new_items, len(ingested.events), None, _next(values)
+    )
+
+
+def feed_settings(settings: FetchSettings, feed: FeedConfig) -> FetchSettings:
+    """The defaults with this feed's own body cap and timeout, where it sets them (full lists are big)."""
+    if feed.max_body_size is None and feed.timeout is None:
+        return settings
+    return dataclasses.replace(
+        settings,
+        max_body_bytes=feed.max_body_size or settings.max_body_bytes,
+        total_timeout=feed.timeout or settings.total_timeout,
+    )
+
+
+def parse_document(
+    ctx: Context, feed: FeedConfig, state: store.FeedState, result: FetchResult, now: datetime
+) -> ParsedFeed | ParsedList:
+    """Read a fetched body as the feed's format. Runs on the database thread."""
+    if feed.is_list:
+        tracked = ledger.tracked_keys(ctx.engine, state.id)
+        return read_list(feed.format, result.body, ctx.selection, tracked)
+    # Relative item links resolve against the URL that answered (parse() strips its credentials).
+    headers = {**result.headers, "content-location": result.headers.get("content-location") or result.url}
+    return parse(result.body, headers, fetched_at=now)
+
+
+def ingest_document(
+    ctx: Context, feed: FeedConfig, claim: Claim, parsed: ParsedFeed | ParsedList, values: dict[str, object]
+) -> Ingested | None:
+    if isinstance(parsed, ParsedList):
+        return ingest_list(ctx, feed, claim, parsed, values)
+    return ingest(ctx, claim, parsed, values)
+
+
+def ingest_list(
+    ctx: Context, feed: FeedConfig, claim: Claim, parsed: ParsedList, values: dict[str, object]
+) -> Ingested | None:
+    """Validate against the last good fetch, diff per entry, and commit every change with its events,
+    outbox rows and the feed's new state (one fenced transaction); None when the lease was lost. The first
+    fetch is the baseline: recorded, nothing alerts. Raises ParseError when the fetch fails validation.
+    Runs on the database thread."""
+    state = claim.state
+    now = claim.now()
+    previous = ledger.load_previous(ctx.engine, state.id)
+    found = diff.compare(previous, parsed, ctx.config.lists)
+    rules = ctx.selection.rules(feed.format)
+    described = [
+        ledger.Described(change, describe.item(change, rules, now), describe.decision(change, rules, found))
+        for change in found.changes
+    ]
+    notice = _recovery(state, new_items=bool(described))
+    held = ("bulk_change", describe.bulk_detail(found, rules)) if found.held else None
+    write = ledger.ListWrite(state.id, claim.token, _with_notice(values, notice), parsed, found, described)
+    unrouted: set[int] = set()
+    hooks = ctx.config.webhooks
+
+    def on_notice(conn: Connection, feed_id: int, kind: str, detail: str) -> None:
+        wants = (lambda h: h.filter.notices or _wants_list(h, rules.actor)) if kind == "bulk_change" else None
+        outbox.insert_notice(conn, feed_id, kind, detail, hooks, now, wants)
+
+    notices_ = [n for n in (notice, held) if n is not None]
+    events = ledger.commit(ctx.engine, write, now, _enqueue(ctx, now, unrouted), on_notice, notices_)
+    if events is None:
+        return None
+    if held is not None:
+        log.warning("list mass change held for review", extra={"feed": feed.name, "detail": held[1]})
+        ctx.on_events()
+    return Ingested(len(described), events, notice, frozenset(unrouted))
+
+
+def _wants_list(hook: WebhookConfig, actor: str) -> bool:
+    """Would this webhook take a sanctions alert from this list's actor?"""
+    return any(
+        outbox.matches(hook, Decision(True, kind, actor, "asserted", True, 1.0, None))
+        for kind in ("sanctions_imposed", "sanctions_eased")
     )
 
 
@@ -385,7 +468,8 @@ async def _silence(ctx: Context, feed: FeedConfig, claim: Claim) -> Notice | Non
     state = claim.state
     now = claim.now()
     # Silence needs a quiet spell longer than MIN_SILENCE: no query until one is possible (the warm path).
-    if state.notice_state is not None or state.last_new_item_at is None:
+    # A sanctions list is quiet for months by nature: silence says nothing about it.
+    if feed.is_list or state.notice_state is not None or state.last_new_item_at is None:
         return None
     if (now - state.last_new_item_at).total_seconds() <= notices.MIN_SILENCE:
         return None

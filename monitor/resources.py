@@ -89,6 +89,7 @@ def sync_config(config: Config, engine: Engine) -> None:
         enabled=[f.name for f in config.enabled_feeds],
         spread=spread,
     )
+    store.mark_official(engine, [f.name for f in config.feeds if f.official or f.is_list])
     store.sync_webhooks(engine, [(h.name, h.kind, h.url.get_secret_value()) for h in config.webhooks])
 
 

@@ -269,6 +269,18 @@ def _index_text(conn: Connection, after_id: int) -> None:
         )
 
 
+# The list ledger (monitor/lists/ledger.py) stores list changes as items through these two.
+item_row = _item_row
+index_items = _index_text
+
+
+def mark_official(engine: Engine, names: Iterable[str]) -> None:
+    """Set each feed's `official` flag from the config: only the named feeds are official."""
+    official = list(names)
+    with engine.begin() as conn:
+        conn.execute(sa.update(FEEDS).values(official=FEEDS.c.name.in_(official) if official else False))
+
+
 def _restates_event(decision: Decision, row: dict[str, object]) -> bool:
     """A restatement may report an event already in the database (the baseline grew from it): such an item
     is attached to that event as another source."""
@@ -303,15 +315,20 @@ class PollWrite:
 OnNotice = Callable[[Connection, int, str, str], None]
 
 
+def fence(conn: Connection, feed_id: int, token: int, values: Mapping[str, object]) -> bool:
+    """Write the feed row's new state if the lease token is still ours; a poll's first write, so it also
+    locks the row until commit. False: another replica holds the feed now (roll back)."""
+    query = sa.update(FEEDS).where(FEEDS.c.id == feed_id, FEEDS.c.lease_token == token)
+    return bool(conn.execute(query.values(**values, leased_by=None)).rowcount == 1)
+
+
 def commit_poll(
     engine: Engine, write: PollWrite, now: datetime, on_event: cluster.OnEvent, on_notice: OnNotice
 ) -> SaveResult | None:
     """Write a poll's results in one transaction that first checks the lease token (fencing): None, and
     nothing written, when the lease passed to another replica while this one polled."""
     with engine.begin() as conn:
-        # The token check is the row's first write: it also locks the row until commit.
-        fence = sa.update(FEEDS).where(FEEDS.c.id == write.feed_id, FEEDS.c.lease_token == write.token)
-        if conn.execute(fence.values(**write.values, leased_by=None)).rowcount != 1:
+        if not fence(conn, write.feed_id, write.token, write.values):
             conn.rollback()
             return None
         saved = _save_items(conn, write.feed_id, write.batch, write.lkeys, now, on_event)

@@ -40,7 +40,7 @@ EMBED_TOTAL_MAX = 6000
 QUERY = {"wait": "true"}  # with wait=true a dropped message is an error, not a silent 204
 NO_PINGS: dict[str, list[str]] = {"parse": []}
 COLOURS: dict[str, int] = {kind.name: kind.colour for kind in REGISTRY}
-NOTICE_COLOURS = {"failing": 0xC0392B, "recovered": 0x27AE60, "silent": 0xF1C40F}
+NOTICE_COLOURS = {"failing": 0xC0392B, "recovered": 0x27AE60, "silent": 0xF1C40F, "bulk_change": 0xE67E22}
 _MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\*_~`|<>[]()#"})
 _MASS_PING = re.compile(r"@(everyone|here)", re.IGNORECASE)
 

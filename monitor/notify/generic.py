@@ -34,6 +34,22 @@ def event_data(alert: Alert) -> dict[str, object]:
         "rule": alert.rule,
         "sources": alert.sources,
         "summary": clip(alert.summary, 1000),
+        "official": alert.official,
+        "list_entry": _list_entry(alert),
+    }
+
+
+def _list_entry(alert: Alert) -> dict[str, object] | None:
+    """The sanctions-list entry an alert is about (added in version 1: null for news alerts)."""
+    entry = alert.list_entry
+    if entry is None:
+        return None
+    return {
+        "reference": entry.reference,
+        "name": clip(entry.name, 500),
+        "change": entry.change,
+        "listed_on": entry.listed_on,
+        "un_reference": entry.un_ref,
     }
 
 

@@ -31,7 +31,12 @@ from monitor.notify.text import (
 BODY_MAX_BYTES = 4096
 TITLE_MAX = 250
 HEADERS = {"content-type": "text/plain; charset=utf-8"}
-NOTICE_TAGS = {"failing": "warning", "recovered": "white_check_mark", "silent": "zzz"}
+NOTICE_TAGS = {
+    "failing": "warning",
+    "recovered": "white_check_mark",
+    "silent": "zzz",
+    "bulk_change": "rotating_light",
+}
 
 
 def clip_utf8(text: str, limit: int) -> str:

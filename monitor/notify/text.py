@@ -16,7 +16,12 @@ from monitor.events import REGISTRY
 Message = Alert | Notice | Digest
 
 EVENT_WORDS: dict[str, str] = {kind.name: kind.title for kind in REGISTRY}
-NOTICE_WORDS = {"failing": "Feed failing", "recovered": "Feed recovered", "silent": "Feed silent"}
+NOTICE_WORDS = {
+    "failing": "Feed failing",
+    "recovered": "Feed recovered",
+    "silent": "Feed silent",
+    "bulk_change": "Sanctions list: mass change held for review",
+}
 ELLIPSIS = "…"
 _SPACE = re.compile(r"\s+")
 # Control characters (bar tab/newline, which fold() turns into spaces) have no place in a message.
@@ -120,7 +125,8 @@ def alert_title(alert: Alert) -> str:
     prefix = "PLANNED " if alert.modality == "planned" else ""
     if alert.modality == "negated":
         prefix = "DENIED "
-    return f"{prefix}{EVENT_WORDS[alert.event_type]}: {actor_label(alert)}"
+    suffix = " (official source)" if alert.official else ""
+    return f"{prefix}{EVENT_WORDS[alert.event_type]}: {actor_label(alert)}{suffix}"
 
 
 def notice_title(notice: Notice) -> str:

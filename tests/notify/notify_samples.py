@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from monitor.domain import Alert, Digest, Notice
+from monitor.domain import Alert, Digest, ListReference, Notice
 from monitor.notify import Rendered
 
 MSG_ID = "msg_2ZkTQe7rH1"
@@ -61,6 +61,30 @@ EASED = Alert(
     rule="sanctions.exemption",
     sources=2,
 )
+LISTED = Alert(
+    event_id=45,
+    event_type="sanctions_imposed",
+    actor="UN",
+    actor_name="United Nations",
+    modality="asserted",
+    confidence=1.0,
+    headline=(
+        "TAi.175 NEW LISTING ABDUL AHMAD TURK added to the UN Security Council Consolidated List "
+        "(1988 (Taliban))"
+    ),
+    link="https://main.un.org/securitycouncil/en/sanctions/1988/materials",
+    feed="un-consolidated",
+    published=datetime(2026, 3, 2, 15, 4, tzinfo=UTC),
+    evidence=(
+        "TAi.175 NEW LISTING ABDUL AHMAD TURK added to the UN Security Council Consolidated List "
+        "(1988 (Taliban))"
+    ),
+    rule="list.added",
+    sources=1,
+    summary="Reference TAi.175. listed on 2026-03-02. programmes: Taliban. nationality: Afghanistan",
+    official=True,
+    list_entry=ListReference("TAi.175", "NEW LISTING ABDUL AHMAD TURK", "added", "2026-03-02", "TAi.175"),
+)
 NOTICE = Notice(
     feed="tolo-news",
     kind="failing",
@@ -73,6 +97,7 @@ CASES: dict[str, Alert | Notice | Digest] = {
     "planned": PLANNED,
     "notice": NOTICE,
     "digest": DIGEST,
+    "list": LISTED,
 }
 
 EVIL_LINK = "https://news.example/story?id=1&ref=(a)|b"

@@ -101,8 +101,33 @@ def test_generic_carries_the_event_as_data() -> None:
         "rule": "upgrade.embassy",
         "sources": 1,
         "summary": "",
+        # Added for official sources (issue 12); the fields above are unchanged.
+        "official": False,
+        "list_entry": None,
     }
     assert body["title"] == "PLANNED Diplomatic upgrade: Uzbekistan (UZ)"
+
+
+def test_generic_list_alert_carries_the_entry_and_says_official() -> None:
+    body = payload(_render("generic", "list"))
+    assert isinstance(body, dict)
+    assert body["title"] == "Sanctions imposed: United Nations (UN) (official source)"
+    event = body["event"]
+    assert isinstance(event, dict) and event["official"] is True
+    assert event["list_entry"] == {
+        "reference": "TAi.175",
+        "name": "NEW LISTING ABDUL AHMAD TURK",
+        "change": "added",
+        "listed_on": "2026-03-02",
+        "un_reference": "TAi.175",
+    }
+
+
+@pytest.mark.parametrize("kind", CHAT_KINDS)
+def test_list_alert_says_official_reference_and_listing_date(kind: str) -> None:
+    text = all_text(_render(kind, "list"))
+    for expected in ("official source", "TAi.175", "2026-03-02", "Sanctions imposed"):
+        assert expected in text, expected
 
 
 def test_generic_digest_and_notice_types() -> None:
