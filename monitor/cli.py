@@ -584,6 +584,8 @@ def history_cmd(
 
 
 def _show_list_change(ctx: click.Context, show_id: int, by_item: bool, fmt: str) -> None:
+    from monitor import history, output
+
     engine = engine_for(ctx)
     if by_item:
         rows = history.list_changes(engine, item_id=show_id)

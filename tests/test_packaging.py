@@ -77,6 +77,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert where.startswith(str(venv)), where  # the wheel's code, not the checkout
     with zipfile.ZipFile(wheel) as archive:
         assert "monitor/seeds/baseline.yaml" in archive.namelist()
+        assert "monitor/seeds/sanctions_selection.yaml" in archive.namelist()
     return venv / "bin"
 
 
@@ -117,3 +118,16 @@ def test_the_installed_wheel_accepts_a_config_with_only_feeds(installed: Path, t
     out = run(installed / "monitor", "--config", config, "check-config", cwd=tmp_path, env=clean_env())
     assert "baseline facts: " in out and "database state: not created yet" in out
     assert not (tmp_path / "storage").exists()
+
+
+def test_the_installed_wheel_reads_a_sanctions_list_with_its_packaged_selection(
+    installed: Path, tmp_path: Path
+) -> None:
+    un_list = REPO.parent / "shared/corpora/sanctions-lists/un/un-consolidated_2026-02-27_taliban-excerpt.xml"
+    script = (
+        "import sys; from monitor.lists import load_selection, read_list; "
+        "body = open(sys.argv[1], 'rb').read(); "
+        "print(sorted(read_list('un-consolidated', body, load_selection()).entries))"
+    )
+    out = run(installed / "python", "-c", script, un_list, cwd=tmp_path, env=clean_env())
+    assert "TAi.144" in out and "QDi.058" not in out

@@ -6,14 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from monitor.classify.baseline import PACKAGED
 from monitor.errors import ConfigError
 
-SELECTION_FILE = Path(__file__).resolve().parent.parent.parent / "seeds" / "sanctions_selection.yaml"
+SELECTION_FILE = "sanctions_selection.yaml"  # in monitor.seeds, next to the baseline (package data)
 LIST_FORMATS = ("un-consolidated", "ofac-sdn", "uk-sanctions-list", "eu-fsf")
 
 
@@ -49,8 +52,11 @@ class Selection:
         return self.lists[fmt]
 
 
-def load_selection(path: Path = SELECTION_FILE) -> Selection:
-    """Read and check the rules; a broken file is a ConfigError naming the file and key."""
+def load_selection(path: Path | Traversable | None = None) -> Selection:
+    """Read and check the rules (the packaged file by default); a broken file is a ConfigError naming the
+    file and key."""
+    if path is None:
+        path = files(PACKAGED).joinpath(SELECTION_FILE)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
@@ -63,7 +69,7 @@ def load_selection(path: Path = SELECTION_FILE) -> Selection:
     return Selection({fmt: _rules(path, fmt, raw[fmt]) for fmt in LIST_FORMATS})
 
 
-def _rules(path: Path, fmt: str, raw: Any) -> ListRules:
+def _rules(path: Path | Traversable, fmt: str, raw: Any) -> ListRules:
     if not isinstance(raw, dict):
         raise ConfigError(str(path), fmt, "expected a mapping of rules")
     for key in ("actor", "list_name", "regime", "entry_link"):
