@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 
 Fields = Mapping[str, tuple[str, ...]]
@@ -80,3 +80,29 @@ class ParsedList:
     declared: int | None = None  # the document's own record count, where it has one
     generated: str | None = None  # the publisher's generation stamp (never hashed)
     problem: str | None = None  # pipeline.poll_feed stores this like a feed's bozo warning
+
+
+class Collector:
+    """Sorts a list's entries as they stream past (selected, tracked but no longer selected, or not
+    wanted) and counts them: the part every reader shares."""
+
+    def __init__(self, tracked: Set[str]) -> None:
+        self.tracked = tracked
+        self.entries: dict[str, ListEntry] = {}
+        self.left: dict[str, ListEntry] = {}
+        self.total = 0
+
+    def count(self) -> int:
+        """Count one more entry of the document; its position, for error messages."""
+        self.total += 1
+        return self.total
+
+    def wants(self, key: str, selected: bool) -> bool:
+        return selected or key in self.tracked
+
+    def keep(self, entry: ListEntry, selected: bool) -> None:
+        if self.wants(entry.key, selected):
+            (self.entries if selected else self.left)[entry.key] = entry
+
+    def parsed(self, title: str, declared: int | None = None, generated: str | None = None) -> ParsedList:
+        return ParsedList(title, self.entries, self.left, self.total, declared, generated)

@@ -11,7 +11,7 @@ from collections.abc import Set
 from xml.etree.ElementTree import Element
 
 from monitor.errors import ParseError
-from monitor.lists.entry import ListEntry, ParsedList, clean, iso_day, values
+from monitor.lists.entry import Collector, ListEntry, ParsedList, clean, iso_day, values
 from monitor.lists.selection import ListRules
 from monitor.lists.xmlstream import children, local, records
 
@@ -19,25 +19,20 @@ WHAT = "EU financial sanctions file"
 
 
 def read(body: bytes, rules: ListRules, tracked: Set[str]) -> ParsedList:
-    entries: dict[str, ListEntry] = {}
-    left: dict[str, ListEntry] = {}
-    total = 0
+    found = Collector(tracked)
     generated = None
     for element in records(body, "export", frozenset({"sanctionEntity"}), WHAT):
         if local(element.tag) == "export":
             generated = element.get("generationDate") or element.get("globalFileId")
             continue
-        total += 1
+        position = found.count()
         key = clean(element.get("euReferenceNumber")) or clean(element.get("logicalId"))
         if not key:
-            raise ParseError(f"{WHAT}: sanctionEntity {total} has neither euReferenceNumber nor logicalId")
+            raise ParseError(f"{WHAT}: sanctionEntity {position} has neither euReferenceNumber nor logicalId")
         entry = _entry(element, key)
-        selected = bool(rules.programs.intersection(entry.fields["programmes"])) or rules.is_un_reference(
-            entry.un_ref
-        )
-        if selected or key in tracked:
-            (entries if selected else left)[key] = entry
-    return ParsedList(f"{rules.list_name} ({generated or 'undated'})", entries, left, total, None, generated)
+        programmes = rules.programs.intersection(entry.fields["programmes"])
+        found.keep(entry, bool(programmes) or rules.is_un_reference(entry.un_ref))
+    return found.parsed(f"{rules.list_name} ({generated or 'undated'})", None, generated)
 
 
 def _entry(element: Element, key: str) -> ListEntry:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Set
 from xml.etree.ElementTree import Element
 
 from monitor.errors import ParseError
-from monitor.lists.entry import ListEntry, ParsedList, clean, values
+from monitor.lists.entry import Collector, ListEntry, ParsedList, clean, values
 from monitor.lists.selection import ListRules
 from monitor.lists.xmlstream import child_text, children, descendants_text, local, records
 
@@ -46,9 +46,7 @@ def is_selected(rules: ListRules, uid: str, name: str, programs: tuple[str, ...]
 
 
 def _read_xml(body: bytes, rules: ListRules, tracked: Set[str]) -> ParsedList:
-    entries: dict[str, ListEntry] = {}
-    left: dict[str, ListEntry] = {}
-    total = 0
+    found = Collector(tracked)
     declared: int | None = None
     published = None
     for element in records(body, "sdnList", frozenset({"sdnEntry", "publshInformation"}), WHAT):
@@ -59,14 +57,10 @@ def _read_xml(body: bytes, rules: ListRules, tracked: Set[str]) -> ParsedList:
             continue
         if tag != "sdnEntry":
             continue
-        total += 1
-        entry = _xml_entry(element, total)
+        entry = _xml_entry(element, found.count())
         remarks = clean(child_text(element, "remarks"))
-        selected = is_selected(rules, entry.key, entry.name, entry.fields["programmes"], remarks)
-        if selected or entry.key in tracked:
-            (entries if selected else left)[entry.key] = entry
-    title = f"{rules.list_name} ({published or 'undated'})"
-    return ParsedList(title, entries, left, total, declared, published)
+        found.keep(entry, is_selected(rules, entry.key, entry.name, entry.fields["programmes"], remarks))
+    return found.parsed(f"{rules.list_name} ({published or 'undated'})", declared, published)
 
 
 def _count(text: str) -> int | None:
@@ -118,16 +112,12 @@ def _person_name(element: Element) -> str:
 
 
 def _read_csv(body: bytes, rules: ListRules, tracked: Set[str]) -> ParsedList:
-    entries: dict[str, ListEntry] = {}
-    left: dict[str, ListEntry] = {}
-    total = 0
+    found = Collector(tracked)
     for row in _csv_rows(body):
-        total += 1
-        entry = _csv_entry(row, total)
-        selected = is_selected(rules, entry.key, entry.name, entry.fields["programmes"], row[11])
-        if selected or entry.key in tracked:
-            (entries if selected else left)[entry.key] = entry
-    return ParsedList(f"{rules.list_name} (CSV)", entries, left, total)
+        found.count()
+        entry = _csv_entry(row)
+        found.keep(entry, is_selected(rules, entry.key, entry.name, entry.fields["programmes"], row[11]))
+    return found.parsed(f"{rules.list_name} (CSV)")
 
 
 def _csv_rows(body: bytes) -> Iterator[list[str]]:
@@ -155,7 +145,7 @@ def _decoded_lines(body: bytes) -> Iterator[str]:
     yield from io.TextIOWrapper(io.BytesIO(body), encoding=encoding, errors="replace", newline="")
 
 
-def _csv_entry(row: list[str], position: int) -> ListEntry:
+def _csv_entry(row: list[str]) -> ListEntry:
     programmes = values(p.strip(" []") for p in row[3].split("] ["))
     fields = {"programmes": programmes, "title": values([row[4]]), "remarks": values([row[11]])}
     kind = clean(row[2]).lower() or "entity"

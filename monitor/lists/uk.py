@@ -10,7 +10,7 @@ from collections.abc import Set
 from xml.etree.ElementTree import Element
 
 from monitor.errors import ParseError
-from monitor.lists.entry import ListEntry, ParsedList, clean, iso_day, values
+from monitor.lists.entry import Collector, ListEntry, ParsedList, clean, iso_day, values
 from monitor.lists.selection import ListRules
 from monitor.lists.xmlstream import child_text, children, descendants_text, local, records
 
@@ -18,9 +18,7 @@ WHAT = "UK sanctions list"
 
 
 def read(body: bytes, rules: ListRules, tracked: Set[str]) -> ParsedList:
-    entries: dict[str, ListEntry] = {}
-    left: dict[str, ListEntry] = {}
-    total = 0
+    found = Collector(tracked)
     generated = None
     for element in records(body, "Designations", frozenset({"Designation", "DateGenerated"}), WHAT):
         tag = local(element.tag)
@@ -29,14 +27,14 @@ def read(body: bytes, rules: ListRules, tracked: Set[str]) -> ParsedList:
             continue
         if tag != "Designation":
             continue
-        total += 1
+        position = found.count()
         key = clean(child_text(element, "UniqueID"))
         if not key:
-            raise ParseError(f"{WHAT}: Designation {total} has no UniqueID")
+            raise ParseError(f"{WHAT}: Designation {position} has no UniqueID")
         selected = _selected(element, key, rules)
-        if selected or key in tracked:
-            (entries if selected else left)[key] = _entry(element, key)
-    return ParsedList(f"{rules.list_name} ({generated or 'undated'})", entries, left, total, None, generated)
+        if found.wants(key, selected):
+            found.keep(_entry(element, key), selected)
+    return found.parsed(f"{rules.list_name} ({generated or 'undated'})", None, generated)
 
 
 def _selected(element: Element, key: str, rules: ListRules) -> bool:

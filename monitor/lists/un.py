@@ -10,7 +10,7 @@ from collections.abc import Set
 from xml.etree.ElementTree import Element
 
 from monitor.errors import ParseError
-from monitor.lists.entry import ListEntry, ParsedList, clean, iso_day, values
+from monitor.lists.entry import Collector, ListEntry, ParsedList, clean, iso_day, values
 from monitor.lists.selection import ListRules
 from monitor.lists.xmlstream import child_text, children, descendants_text, local, records
 
@@ -19,23 +19,20 @@ _NAME_PARTS = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
 
 
 def read(body: bytes, rules: ListRules, tracked: Set[str]) -> ParsedList:
-    entries: dict[str, ListEntry] = {}
-    left: dict[str, ListEntry] = {}
-    total = 0
+    found = Collector(tracked)
     generated = None
     for element in records(body, "CONSOLIDATED_LIST", frozenset({"INDIVIDUAL", "ENTITY"}), WHAT):
         if local(element.tag) == "CONSOLIDATED_LIST":
             generated = element.get("dateGenerated")
             continue
-        total += 1
+        position = found.count()
         key = clean(child_text(element, "REFERENCE_NUMBER"))
         if not key:
-            raise ParseError(f"{WHAT}: entry {total} has no REFERENCE_NUMBER")
+            raise ParseError(f"{WHAT}: entry {position} has no REFERENCE_NUMBER")
         selected = _selected(element, key, rules)
-        if selected or key in tracked:
-            entry = _entry(element, key)
-            (entries if selected else left)[key] = entry
-    return ParsedList(f"{rules.list_name} ({generated or 'undated'})", entries, left, total, None, generated)
+        if found.wants(key, selected):
+            found.keep(_entry(element, key), selected)
+    return found.parsed(f"{rules.list_name} ({generated or 'undated'})", None, generated)
 
 
 def _selected(element: Element, key: str, rules: ListRules) -> bool:
