@@ -232,10 +232,8 @@ def test_migration_adds_the_list_tables_and_official_flag_to_an_older_database(d
         conn.exec_driver_sql("ALTER TABLE feeds DROP COLUMN official")
         conn.exec_driver_sql(f"DELETE FROM schema_version WHERE version = {version}")
         conn.exec_driver_sql(
-            conn.exec_driver_sql(
-                "INSERT INTO feeds (name, url, error_count, gone, enabled, lease_token) "
-                "VALUES ('old', 'https://x.example/', 0, false, true, 0)"
-            )
+            "INSERT INTO feeds (name, url, error_count, gone, enabled, lease_token) "
+            "VALUES ('old', 'https://x.example/', 0, false, true, 0)"
         )
     assert migrate(engine) == len(MIGRATIONS)
     inspector = sa.inspect(engine)
