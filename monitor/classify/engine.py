@@ -214,10 +214,20 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
         candidate.reject = target  # type: ignore[assignment]
         candidate.cues += ("target:none",) if target == "not_relevant" else ()
     candidate.act = _act(candidate, text[clause:clause_end])
+    if candidate.act != "kabul_mission" and _sender_inside(candidate):
+        # "it will accept a Syrian envoy": the named state sends; who accepts is not named as a host
+        candidate.reject = "taliban_actor"
     if candidate.rule.attached_actor and not candidate.reject and not _attached(candidate):
         candidate.reject = "not_relevant"  # "threatens the US ... if sanctions continue": nobody acts
         candidate.cues += ("actor:not attached",)
     return candidate
+
+
+def _sender_inside(candidate: Candidate) -> bool:
+    """Is the only state named inside an accepting trigger the envoy's own ("accept a Syrian envoy")?"""
+    return candidate.rule.id == "upgrade.accept" and any(
+        candidate.start < mention.start < candidate.end for mention in candidate.actors
+    )
 
 
 def _attached(candidate: Candidate) -> bool:
@@ -382,27 +392,50 @@ def _coordinated(mentions: list[Mention], position: int, text: str) -> tuple[Men
 
 def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_end: int) -> Reason | str:
     """ "ok" when the act is aimed at the Taliban or Afghanistan; else why not."""
-    text, end = candidate.sentence, candidate.end
+    text = candidate.sentence
     subject_end = max((m.end for m in candidate.actors if m.end <= candidate.start), default=clause)
-    own = {mention.code for mention in candidate.actors}
     # Nouns take their target from anywhere in the clause: "left the Taliban without UN recognition".
     left = clause if candidate.rule.nominal else max(subject_end, clause)
     if candidate.rule.nominal and _names_other_object(candidate, mentions):
         return "other_target"  # "the Taliban welcome France's recognition of Palestine"
-    inside = [
-        m
-        for m in mentions
-        if left <= m.start and m.end <= end and m.kind in (*TARGET_KINDS, "other", "afghan")
-    ]
-    for (
-        mention
-    ) in inside:  # the first target-like name inside decides: "added an ISIS-K recruiter in Afghanistan"
+    verdict = _target_within(candidate, mentions, left) or _target_after(candidate, mentions, clause_end)
+    if verdict:
+        return verdict
+    if candidate.index == 0 and candidate.rule.nominal and any(_is_target(m, text) for m in mentions):
+        return (
+            "ok"  # a headline's noun takes its target from the headline: "India declines formal recognition"
+        )
+    # No object after the trigger ("recognise them", "upgraded its mission") but the Taliban named before.
+    named = any(m.kind in TARGET_KINDS for m in mentions if m.end <= candidate.start)
+    if named and (
+        R.OBJECT_PRONOUN.match(text[candidate.end :]) or candidate.rule.event_type != "sanctions_imposed"
+    ):
+        return "ok"
+    return "not_relevant"
+
+
+def _target_within(candidate: Candidate, mentions: list[Mention], left: int) -> str | None:
+    """The first target-like name between the subject and the trigger's end decides, if any does:
+    "added an ISIS-K recruiter operating in Afghanistan" is another target."""
+    text = candidate.sentence
+    for mention in mentions:
+        if not (left <= mention.start and mention.end <= candidate.end):
+            continue
         if mention.kind == "other":
             return "other_target"
+        if R.PEOPLE.search(text[mention.end : candidate.start]):
+            continue  # "Afghanistan is among 12 countries whose nationals face an entry ban"
         if _is_target(mention, text) and not R.PLACE_BEFORE.search(
             text[max(0, mention.start - 20) : mention.start]
         ):
             return "ok"
+    return None
+
+
+def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int) -> str | None:
+    """The first name after the trigger, within its clause: ours, another target, or none."""
+    text, end = candidate.sentence, candidate.end
+    own = {mention.code for mention in candidate.actors}
     limit = min(clause_end, end + len(_first_words(text[end:], 12)))
     for mention in mentions:
         if mention.start < end or mention.kind == "region" or (mention.code and mention.code in own):
@@ -413,12 +446,10 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
             continue  # "an exemption to visit New Delhi": where the act leads, not at whom it is aimed
         if _is_target(mention, text) and not R.PEOPLE.search(text[end : mention.start]):
             return "ok"
+        if mention.kind == "afghan":
+            continue  # the bare demonym of people or things: neither ours nor another target
         return "other_target"
-    # No object after the trigger ("recognise them", "upgraded its mission") but the Taliban named before.
-    named = any(m.kind in TARGET_KINDS for m in mentions if m.end <= candidate.start)
-    if named and (R.OBJECT_PRONOUN.match(text[end:]) or candidate.rule.event_type != "sanctions_imposed"):
-        return "ok"
-    return "not_relevant"
+    return None
 
 
 def _names_other_object(candidate: Candidate, mentions: list[Mention]) -> bool:

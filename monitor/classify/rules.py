@@ -521,13 +521,15 @@ NEGATION = re.compile(
     r"|dismiss\w*|fail(?:s|ed|ing)?\s+to|turn\w*\s+down|block(?:s|ed|ing)|veto\w*|oppos(?:e|es|ed|ing)|withh[oe]ld\w*"
     r"|stop\w*\s+short\s+of|f[ae]ll\w*\s+short\s+of|short\s+of|without|premature|out\s+of\s+the\s+question"
     r"|shelv\w*|unacceptable|firm\s+(?:on|against)|resist\w*|yet\s+to\s+decide|undecided"
-    r"|defer\w*|postpon\w*|put\s+off|puts\s+off|downgrad\w*"
+    r"|defer\w*|postpon\w*|put\s+off|puts\s+off|downgrad\w*|balk\w*|baulk\w*"
     r"|far\s+from)\b|n't\b",
     _I,
 )
 NEGATION_AFTER = re.compile(
     r"\b(?:failed|fell\s+through|(?:is|are|was|would\s+be)\s+(?:unacceptable|premature|out\s+of\s+the\s+question)"
-    r"|(?:has|have)\s+not\s+been\s+(?:taken|made|decided)|premature|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
+    r"|(?:has|have)\s+not\s+been\s+(?:taken|made|decided)|premature"
+    r"|(?:would\s+be|is|are|was)\s+(?:a\s+)?(?:mistake|error|wrong|counterproductive|unwise)"
+    r"|only\s+(?:if|when|after|once)|not\s+(?:until|before)|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
     r"|(?:is\s+)?not\s+(?:planned|expected|on\s+the\s+(?:table|agenda|cards)|under\s+consideration)"
     r"|off\s+the\s+table|out\s+of\s+the\s+question|(?:was|is|remains?|remained)\s+unchanged)\b",
     _I,
@@ -577,8 +579,12 @@ INTERESTED_SOURCE = re.compile(
     r"\b(?:" + _MOVEMENT + r"|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
 )
 # Of the ongoing cues, those that say nothing changed: not news even for a fact the baseline lacks.
-NO_CHANGE = re.compile(r"^(?:remain|stay|unchanged|in\s+force|still)", re.I)
-LATER_DENIAL = re.compile(r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?\s+(?:the\s+)?(?:claim|report)s?)\b", re.I)
+NO_CHANGE = re.compile(r"^(?:remain|stay|unchanged|in\s+force|still|keep|kept|maintain|uphold|upheld)", re.I)
+LATER_DENIAL = re.compile(
+    r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?\s+(?:the\s+)?(?:claim|report)s?|no\s+such\s+(?:statement|announcement|decision)"
+    r"|(?:has|have|did)\s+not\s+confirm\w*)\b",
+    re.I,
+)
 QUESTION_START = re.compile(r"^(?:Will|Would|Could|Should|Is|Are|Can|Does|Do|Might|Has|Have)\b")
 # A Taliban-side name before one of these is a modifier ("Taliban claim", "Taliban envoy"), not a subject.
 MODIFIED_NOUN = re.compile(
@@ -610,7 +616,8 @@ PEOPLE_AFTER = re.compile(
 )
 # The bare demonym qualifying a measure or the state's money: "Afghan sanctions", "Afghan central bank".
 STATE_NOUN_AFTER = re.compile(
-    r"^\s+(?:sanctions|assets|funds|reserves|banks?|banking|central\s+bank|economy|government|regime|state)\b",
+    r"^\s+(?:sanctions|assets|funds|reserves|banks?|banking|central\s+bank|economy|government|regime|state|aid"
+    r"|humanitarian|relief)\b",
     _I,
 )
 PLACE_BEFORE = re.compile(r"\b(?:in|from|across|inside|operating\s+in|based\s+in)\s+(?:the\s+)?$", _I)
@@ -665,7 +672,9 @@ ONGOING = re.compile(
     r"|\bnot\s+be\s+revisited\b|\bexisting\b|\bunchanged\b|\bin\s+force\b"
     r"|\bstay(?:s|ed|ing)?\s+(?:frozen|in\s+force|in\s+place|in\s+effect|blocked|listed)\b"
     r"|\b(?:have|has)\s+been\s+(?:[\w-]+\s+){0,1}?(?:frozen|blocked|listed|sanctioned|banned|designated)\b"
-    r"|\b(?:remain|stay)(?:s|ed)?\b(?!\s+(?:to|a|an|the|open|committed|ready|willing|silent|unclear))",
+    r"|\b(?:remain|stay)(?:s|ed)?\b(?!\s+(?:to|a|an|the|open|committed|ready|willing|silent|unclear))"
+    # keeping or maintaining measures is no renewal: they stand ("US keeps Taliban leaders under sanctions")
+    r"|\b(?:keep(?:s|ing)?|kept|maintain\w*|uphold\w*|upheld)\b",
     _I,
 )
 # A date attached to an act ("in March 2024"), never a year that names something else ("the 1988
