@@ -299,6 +299,12 @@ def _first_words(text: str, count: int) -> str:
 def _set_actor(candidate: Candidate, mentions: list[Mention]) -> None:
     """The actor is the subject left of the trigger, or "by X" after a passive one."""
     text, start, end = candidate.sentence, candidate.start, candidate.end
+    adjacent = next(
+        (m for m in mentions if m.end <= start and R.MODIFIER_GAP.fullmatch(text[m.end : start])), None
+    )
+    if adjacent is not None and adjacent.kind in ACTOR_KINDS:
+        candidate.actors, candidate.actor_from = (adjacent,), "subject"  # "hit with a Swiss asset freeze"
+        return
     for mention in mentions:
         if mention.start < end or _words(text[end : mention.start]) > 5:
             continue
@@ -444,6 +450,8 @@ def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int
             break
         if R.DESTINATION_BEFORE.search(text[end : mention.start]):
             continue  # "an exemption to visit New Delhi": where the act leads, not at whom it is aimed
+        if mention.kind in ACTOR_KINDS and R.ISSUER_BEFORE.search(text[end : mention.start]):
+            continue  # "a waiver from the UN travel ban": who issued the measure
         if _is_target(mention, text) and not R.PEOPLE.search(text[end : mention.start]):
             return "ok"
         if mention.kind == "afghan":
@@ -478,7 +486,13 @@ def _is_target(mention: Mention, text: str) -> bool:
 def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
     """`after`: the first words of the clause after the trigger."""
     text = candidate.sentence
-    before = _blank_pseudo_negations(_last_words(text[clause : candidate.start], 10))
+    raw_before = _last_words(text[clause : candidate.start], 10)
+    double = R.DOUBLE_NEGATION.search(raw_before)
+    if double:  # "does not rule out recognising": still under consideration
+        candidate.modality = "planned"
+        candidate.cues = (f"planned:{double.group()}",)
+        return
+    before = _blank_pseudo_negations(raw_before)
     reported = _cue(_REPORTED, before) or (candidate.actors and _interested_source(text[: candidate.start]))
     candidate.cues = (f"reported:{reported.strip()}",) if reported else ()
     # A claim answered by a denial later in the sentence ("Taliban say X recognised them; X denies").
@@ -495,7 +509,13 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
         candidate.reject = "speculative"
         candidate.cues += (f"opinion:{opinion.group().strip()}",)
         return
-    hypothetical = candidate.rule.nominal and R.HYPOTHETICAL_AFTER.match(after)
+    gerund = not before.strip() and R.GERUND.match(text, candidate.start)
+    hypothetical = (candidate.rule.nominal or gerund) and R.HYPOTHETICAL_AFTER.match(after)
+    bill = R.LEGISLATORS.search(text) and R.BILL.search(text[: candidate.start])
+    if bill:  # a legislators' bill, not an executive plan (convention 4)
+        candidate.reject = "not_relevant"
+        candidate.cues += (f"bill:{bill.group()}",)
+        return
     speculation = (
         _cue(_SPECULATION, before) or _cue(_SPECULATION, after) or (hypothetical and hypothetical.group())
     )

@@ -364,7 +364,7 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed",
         re.compile(
             r"\b(?:impos|slap|announc|unveil|introduc|expand|broaden|tighten|toughen|adopt|approv|join|levy|levi"
-            r"|enact)\w*" + gap(4) + _SANCTION_NOUN + r"\b"
+            r"|enact|mirror|match|copy|copie)\w*" + gap(4) + _SANCTION_NOUN + r"\b"
             r"|\b(?:hit|target|punish|pressur|threat)\w*"
             + gap(5)
             + r"with\s+(?:[\w'-]+\s+){0,3}?"
@@ -511,6 +511,10 @@ MONTH_NUMBER = {name: index + 1 for index, name in enumerate(_MONTHS)}
 _MONTH = "(?:" + "|".join(_MONTHS) + ")"
 
 # Phrases that look negative but are not ("no longer lists" is itself an easing trigger).
+# Two negations make a possibility: "does not rule out recognising" is a step being considered.
+DOUBLE_NEGATION = re.compile(
+    r"\b(?:not|n't|never|won't|wouldn't)\s+(?:\w+\s+)?(?:rul(?:e|es|ed|ing)\s+out|exclud\w*)\b", _I
+)
 PSEUDO_NEGATION = re.compile(
     r"\b(?:no\s+longer|not\s+only|not\s+just|no\s+doubt|not\s+least|whether\s+or\s+not|if\s+not\s+the\s+first"
     r"|nothing\s+but|not\s+to\s+mention|never\s+before)\b",
@@ -529,7 +533,8 @@ NEGATION_AFTER = re.compile(
     r"\b(?:failed|fell\s+through|(?:is|are|was|would\s+be)\s+(?:unacceptable|premature|out\s+of\s+the\s+question)"
     r"|(?:has|have)\s+not\s+been\s+(?:taken|made|decided)|premature"
     r"|(?:would\s+be|is|are|was)\s+(?:a\s+)?(?:mistake|error|wrong|counterproductive|unwise)"
-    r"|only\s+(?:if|when|after|once)|not\s+(?:until|before)|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
+    r"|only\s+(?:if|when|after|once)|not\s+(?:until|before)|\?\s+(?:[\w'-]+\s+){0,3}?says?\s+no"
+    r"|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
     r"|(?:is\s+)?not\s+(?:planned|expected|on\s+the\s+(?:table|agenda|cards)|under\s+consideration)"
     r"|off\s+the\s+table|out\s+of\s+the\s+question|(?:was|is|remains?|remained)\s+unchanged)\b",
     _I,
@@ -570,6 +575,13 @@ SOUGHT = re.compile(
     r"|right\s+to|deserv\w*|rais\w*|request\w*|await\w*)\s+(?:[\w-]+\s+){0,2}?$",
     _I,
 )
+# Legislators' bills are no executive step (convention 4): "Senators introduce bill to sanction the Taliban".
+LEGISLATORS = re.compile(
+    r"\b(?:senators?|lawmakers?|legislators?|congress(?:m[ae]n|wom[ae]n)|MPs|parliamentarians|House\s+bill"
+    r"|Senate\s+bill|House\s+(?:Republicans|Democrats)|Republican\s+lawmakers|Democratic\s+lawmakers)\b",
+    _I,
+)
+BILL = re.compile(r"\b(?:bills?|legislation|draft\s+law|amendments?)\b", _I)
 REPORTED = re.compile(
     r"\b(?:reportedly|rumou?r\w*|unconfirmed|alleged\w*|claim\w*|purportedly|according\s+to\s+(?:unnamed"
     r"|unconfirmed|local\s+media|media\s+reports))\b",
@@ -606,8 +618,9 @@ OPINION_AFTER = re.compile(
     r"|key|a\s+must|justified|unjustified|counterproductive|wrong|right)\b",
     _I,
 )
+GERUND = re.compile(r"[A-Za-z]+ing\b")
 # A modal right after a noun trigger makes it hypothetical: "a unilateral recognition would make no impact".
-HYPOTHETICAL_AFTER = re.compile(r"^\s*(?:[\w-]+\s+){0,2}?(?:would|could|might)\b", _I)
+HYPOTHETICAL_AFTER = re.compile(r"^\s*(?:[\w'-]+\s+){0,3}?(?:would|could|might)\b", _I)
 # A name of the target side followed by one of these is its people, not its state: hard negatives.
 PEOPLE_AFTER = re.compile(
     r"^\s+(?:nationals|citizens|refugees|migrants|immigrants|asylum|people|students|women|girls"
@@ -620,9 +633,14 @@ STATE_NOUN_AFTER = re.compile(
     r"|humanitarian|relief)\b",
     _I,
 )
+# Between a name and a trigger it modifies directly: "Swiss asset freeze", "the EU's new sanctions".
+MODIFIER_GAP = re.compile(r"(?:['’]s)?\s+(?:new|fresh|further|own|latest|additional)?\s*", _I)
+# The issuer of a measure named after it: "a waiver from the UN travel ban".
+ISSUER_BEFORE = re.compile(r"\b(?:from|under|by)\s+(?:the\s+)?$", _I)
 PLACE_BEFORE = re.compile(r"\b(?:in|from|across|inside|operating\s+in|based\s+in)\s+(?:the\s+)?$", _I)
 DESTINATION_BEFORE = re.compile(
-    r"\b(?:visit(?:s|ing)?|travel\w*\s+to|trips?\s+to|fly\s+to|go\s+to|attend\w*\s+\w+\s+in)\s+(?:the\s+)?$",
+    r"\b(?:(?:visit(?:s|ing)?|travel\w*|trips?|fly|go|pilgrimage|journey|Hajj|Umrah|talks|meetings?|conference)"
+    r"\s+(?:[\w'-]+\s+){0,2}?(?:to|in)|visit(?:s|ing)?|attend\w*\s+\w+\s+in)\s+(?:the\s+)?$",
     _I,
 )
 # Words that link two clauses: an actor before one is not attached to a noun after it.
