@@ -76,6 +76,7 @@ class Candidate:
     reject: Reason | None = None
     act: str = ""  # the kind of step (acts.py)
     subordinate: bool = False  # in a "though"/"after"/"while" clause: past cues there make it background
+    legislative: bool = False  # the item is about legislators' bill: "the bill would require ..."
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -93,8 +94,11 @@ def classify(
     if not _on_topic(title, summary):
         return Decision(False, None, None, None, None, 0.99, None, "not_relevant")
     texts = [normalise(title), *sentences(normalise(summary))]
+    legislative = bool(R.LEGISLATORS.search(texts[0]))  # the headline names legislators: a bill is theirs
     found = [
-        candidate for index, text in enumerate(texts) for candidate in _candidates(index, text, published)
+        candidate
+        for index, text in enumerate(texts)
+        for candidate in _candidates(index, text, published, legislative)
     ]
     valid = [candidate for candidate in found if candidate.reject is None]
     if not valid:
@@ -143,7 +147,9 @@ def _no_event(found: Sequence[Candidate]) -> Decision:
     return Decision(False, None, None, None, None, 0.9, None, "not_relevant")
 
 
-def _candidates(index: int, text: str, published: datetime.date | None) -> list[Candidate]:
+def _candidates(
+    index: int, text: str, published: datetime.date | None, legislative: bool = False
+) -> list[Candidate]:
     folded = text.lower()
     lowered = " " + folded
     present = {key for key in _KEYS if key in lowered}
@@ -161,7 +167,8 @@ def _candidates(index: int, text: str, published: datetime.date | None) -> list[
             kept.append((rule, start, end))
     mentions = find_mentions(text)
     return [
-        _evaluate(Candidate(rule, index, text, start, end), mentions, published) for rule, start, end in kept
+        _evaluate(Candidate(rule, index, text, start, end, legislative=legislative), mentions, published)
+        for rule, start, end in kept
     ]
 
 
@@ -246,9 +253,12 @@ def _act(candidate: Candidate, clause: str) -> str:
     rule = candidate.rule
     if rule.event_type == "diplomatic_upgrade":
         before = candidate.sentence[max(0, candidate.start - 60) : candidate.start]
-        if rule.id in ("upgrade.accept", "upgrade.credentials") and R.TALIBAN_RECEIVES.search(before):
+        receiving = rule.id == "upgrade.accept" or (
+            rule.id == "upgrade.credentials" and R.RECEIVING.match(candidate.sentence, candidate.start)
+        )
+        if receiving and R.TALIBAN_RECEIVES.search(before):
             return "kabul_mission"  # the Taliban receive the actor's envoy in Kabul
-        if rule.id == "upgrade.credentials" and R.RECEIVING.match(candidate.sentence, candidate.start):
+        if receiving and rule.id == "upgrade.credentials":
             return "taliban_ambassador"  # "Putin receives the credentials of the Afghan ambassador"
         if R.INWARD.search(clause) or candidate.actor_from == "host":
             # "accepts a Taliban-appointed envoy", "the Afghan embassy in Berlin"
@@ -315,17 +325,19 @@ def _set_actor(candidate: Candidate, mentions: list[Mention]) -> None:
             # "Syria's new government recognised by the Taliban": the Taliban act, Syria is the target.
             candidate.actors, candidate.reject = (mention,), "taliban_actor"
             return
+    coordinated = False  # the trigger opens a second predicate of the sentence's first subject
     for position in range(len(mentions) - 1, -1, -1):
         mention = mentions[position]
         if mention.end > start:
             continue
         if mention.kind in ACTOR_KINDS and R.COORDINATED_PREDICATE.fullmatch(text[mention.end : start]):
-            continue  # "Taliban recognise the Syrian government, name envoy": Syria is an object
+            coordinated = True  # "Taliban recognise the Syrian government, name envoy": Syria is an object
+            continue
         if mention.kind in ACTOR_KINDS and _may_be_subject(text, mention, start):
             candidate.actors = _coordinated(mentions, position, text)
             candidate.actor_from = "subject"
             return
-        if mention.kind in REVERSED_KINDS and _is_subject(candidate, mention):
+        if mention.kind in REVERSED_KINDS and (coordinated or _is_subject(candidate, mention)):
             candidate.actors, candidate.reject = (mention,), "taliban_actor"
             return
     for mention in mentions:
@@ -411,6 +423,14 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
         return (
             "ok"  # a headline's noun takes its target from the headline: "India declines formal recognition"
         )
+    if any(
+        _is_target(m, text)
+        and R.SUFFERS.search(text[m.end : candidate.start])
+        and not R.PEOPLE.search(text[m.end : candidate.start])
+        for m in mentions
+        if m.end <= candidate.start
+    ):
+        return "ok"  # "Taliban deputy minister hit with a Swiss asset freeze"
     # No object after the trigger ("recognise them", "upgraded its mission") but the Taliban named before.
     named = any(m.kind in TARGET_KINDS for m in mentions if m.end <= candidate.start)
     if named and (
@@ -511,9 +531,9 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
         return
     gerund = not before.strip() and R.GERUND.match(text, candidate.start)
     hypothetical = (candidate.rule.nominal or gerund) and R.HYPOTHETICAL_AFTER.match(after)
-    bill = R.LEGISLATORS.search(text) and R.BILL.search(text[: candidate.start])
-    if bill:  # a legislators' bill, not an executive plan (convention 4)
-        candidate.reject = "not_relevant"
+    bill = R.BILL.search(text)
+    if bill and (candidate.legislative or R.LEGISLATORS.search(text)):
+        candidate.reject = "not_relevant"  # a legislators' bill, not an executive plan (convention 4)
         candidate.cues += (f"bill:{bill.group()}",)
         return
     speculation = (

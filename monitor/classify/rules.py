@@ -365,8 +365,8 @@ RULES: tuple[Rule, ...] = (
         re.compile(
             r"\b(?:impos|slap|announc|unveil|introduc|expand|broaden|tighten|toughen|adopt|approv|join|levy|levi"
             r"|enact|mirror|match|copy|copie)\w*" + gap(4) + _SANCTION_NOUN + r"\b"
-            r"|\b(?:hit|target|punish|pressur|threat)\w*"
-            + gap(5)
+            # active voice, the object between: "US hits Taliban officials with sanctions"
+            r"|\b(?:hit|target|punish|pressur|threat)\w*(?:[^\w;]+[\w'-]+){1,5}?[^\w;]+"
             + r"with\s+(?:[\w'-]+\s+){0,3}?"
             + _SANCTION_NOUN
             + r"\b",
@@ -390,7 +390,7 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         8,
-        keys=_SANCTION_KEYS,
+        keys=(*_SANCTION_KEYS, "emergency"),
         act="measures",
     ),
     Rule(
@@ -635,6 +635,11 @@ STATE_NOUN_AFTER = re.compile(
 )
 # Between a name and a trigger it modifies directly: "Swiss asset freeze", "the EU's new sanctions".
 MODIFIER_GAP = re.compile(r"(?:['’]s)?\s+(?:new|fresh|further|own|latest|additional)?\s*", _I)
+# The target as the one suffering a measure named after it: "Taliban minister hit with a Swiss asset freeze".
+SUFFERS = re.compile(
+    r"\b(?:hit|slapped|struck|targeted|sanctioned)\s+(?:with|by)\b|\bfac(?:e|es|ed|ing)\b|\bsubject\s+to\b|\bunder\b",
+    _I,
+)
 # The issuer of a measure named after it: "a waiver from the UN travel ban".
 ISSUER_BEFORE = re.compile(r"\b(?:from|under|by)\s+(?:the\s+)?$", _I)
 PLACE_BEFORE = re.compile(r"\b(?:in|from|across|inside|operating\s+in|based\s+in)\s+(?:the\s+)?$", _I)
