@@ -1,7 +1,8 @@
 """The evaluation sets, scored by the shared score.py, must stay above their floors.
 
 dev.jsonl is constructed (tuned on); real.jsonl is 200 real headlines, scored per half as score.py splits it
-(by outlet). The floors sit a little under today's figures: a change that loses real-news quality fails here.
+(by outlet); the blind sets in tests/classify/sets/ were written by teammates who never saw the rules. The
+floors sit a little under today's figures: a change that loses quality on real news fails here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ FLOORS = [
     ("dev.jsonl", None, (0.95, 0.95, 0.95, 0.95)),
     ("real.jsonl", "develop", (0.92, 0.90, 0.95, 0.95)),
     ("real.jsonl", "check", (0.90, 0.87, 0.92, 0.83)),
+    ("sets/blind-a.jsonl", None, (0.93, 0.90, 0.95, 0.95)),
+    ("sets/blind-b.jsonl", None, (0.93, 0.93, 0.95, 0.95)),
 ]
+HERE = Path(__file__).parent
 
 
 def _score_module(shared: Path) -> ModuleType:
@@ -35,7 +39,7 @@ def _score_module(shared: Path) -> ModuleType:
 
 
 def _scored(shared: Path, baseline: Baseline, name: str, part: str | None) -> dict[str, Any]:
-    gold_path = shared / "eval" / name
+    gold_path = HERE / name if name.startswith("sets/") else shared / "eval" / name
     out, err = io.StringIO(), io.StringIO()
     status = classify_jsonl(gold_path.read_text(encoding="utf-8").splitlines(), baseline, out, err)
     assert (status, err.getvalue()) == (0, "")
