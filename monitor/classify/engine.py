@@ -221,6 +221,10 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
         candidate.reject = target  # type: ignore[assignment]
         candidate.cues += ("target:none",) if target == "not_relevant" else ()
     candidate.act = _act(candidate, text[clause:clause_end])
+    offshore = candidate.act == "kabul_mission" and R.OFFSHORE.search(text, candidate.end, clause_end + 40)
+    if offshore and not candidate.reject:
+        candidate.reject = "not_relevant"  # an envoy for Afghanistan posted elsewhere is no step in Kabul
+        candidate.cues += (f"offshore:{offshore.group()}",)
     if candidate.act != "kabul_mission" and _sender_inside(candidate):
         # "it will accept a Syrian envoy": the named state sends; who accepts is not named as a host
         candidate.reject = "taliban_actor"
@@ -307,50 +311,78 @@ def _first_words(text: str, count: int) -> str:
 
 
 def _set_actor(candidate: Candidate, mentions: list[Mention]) -> None:
-    """The actor is the subject left of the trigger, or "by X" after a passive one."""
-    text, start, end = candidate.sentence, candidate.start, candidate.end
-    adjacent = next(
-        (m for m in mentions if m.end <= start and R.MODIFIER_GAP.fullmatch(text[m.end : start])), None
-    )
-    if adjacent is not None and adjacent.kind in ACTOR_KINDS:
-        candidate.actors, candidate.actor_from = (adjacent,), "subject"  # "hit with a Swiss asset freeze"
-        return
+    """The actor: a name on the measure itself, "by X" after a passive trigger, the subject left of it, else
+    any state in the sentence, the host of a Taliban posting, or the owner of a mission."""
+    for find in (_actor_attached, _actor_by, _actor_subject, _actor_elsewhere):
+        found = find(candidate, mentions)
+        if found is not None:
+            mention, candidate.actor_from = found
+            if candidate.actor_from == "taliban":  # the Taliban act: never our event (convention 3)
+                candidate.actors, candidate.reject = (mention,), "taliban_actor"
+            elif candidate.actor_from == "subject":
+                candidate.actors = _coordinated(mentions, mentions.index(mention), candidate.sentence)
+            else:
+                candidate.actors = (mention,)
+            return
+
+
+_Found = tuple[Mention, str] | None
+
+
+def _actor_attached(candidate: Candidate, mentions: list[Mention]) -> _Found:
+    """A name right on the measure: "hit with a Swiss asset freeze", "the EU's new sanctions"."""
+    text, start = candidate.sentence, candidate.start
+    for mention in mentions:
+        if mention.end <= start and R.MODIFIER_GAP.fullmatch(text[mention.end : start]):
+            return (mention, "subject") if mention.kind in ACTOR_KINDS else None
+    return None
+
+
+def _actor_by(candidate: Candidate, mentions: list[Mention]) -> _Found:
+    text, end = candidate.sentence, candidate.end
     for mention in mentions:
         if mention.start < end or _words(text[end : mention.start]) > 5:
             continue
         if mention.kind in ACTOR_KINDS and _BY.search(text[end : mention.start]):
-            candidate.actors, candidate.actor_from = (mention,), "by"
-            return
+            return mention, "by"
         if mention.kind in REVERSED_KINDS and _AGENT.fullmatch(text[end : mention.start]):
-            # "Syria's new government recognised by the Taliban": the Taliban act, Syria is the target.
-            candidate.actors, candidate.reject = (mention,), "taliban_actor"
-            return
+            return mention, "taliban"  # "Syria's new government recognised by the Taliban"
+    return None
+
+
+def _actor_subject(candidate: Candidate, mentions: list[Mention]) -> _Found:
+    text, start = candidate.sentence, candidate.start
     coordinated = False  # the trigger opens a second predicate of the sentence's first subject
-    for position in range(len(mentions) - 1, -1, -1):
-        mention = mentions[position]
+    for mention in reversed(mentions):
         if mention.end > start:
             continue
         if mention.kind in ACTOR_KINDS and R.COORDINATED_PREDICATE.fullmatch(text[mention.end : start]):
             coordinated = True  # "Taliban recognise the Syrian government, name envoy": Syria is an object
             continue
         if mention.kind in ACTOR_KINDS and _may_be_subject(text, mention, start):
-            candidate.actors = _coordinated(mentions, position, text)
-            candidate.actor_from = "subject"
-            return
+            return mention, "subject"
         if mention.kind in REVERSED_KINDS and (coordinated or _is_subject(candidate, mention)):
-            candidate.actors, candidate.reject = (mention,), "taliban_actor"
-            return
+            return mention, "taliban"
+    return None
+
+
+def _actor_elsewhere(candidate: Candidate, mentions: list[Mention]) -> _Found:
+    text = candidate.sentence
     for mention in mentions:
         if (
             mention.kind in ACTOR_KINDS
             and not R.PREPOSITION_BEFORE.search(text[: mention.start])
             and not R.SPONSOR_NOUN.match(text, mention.end)
         ):
-            candidate.actors, candidate.actor_from = (mention,), "sentence"
-            return
+            return mention, "sentence"
     host = _host(candidate, mentions)
     if host is not None:
-        candidate.actors, candidate.actor_from = (host,), "host"
+        return host, "host"
+    if candidate.rule.event_type == "diplomatic_upgrade":
+        for mention in mentions:
+            if mention.kind == "state" and R.OWNER_BEFORE.search(text[: mention.start]):
+                return mention, "subject"  # "the Embassy of India" in Kabul
+    return None
 
 
 def _host(candidate: Candidate, mentions: list[Mention]) -> Mention | None:
@@ -419,6 +451,8 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
     verdict = _target_within(candidate, mentions, left) or _target_after(candidate, mentions, clause_end)
     if verdict:
         return verdict
+    if candidate.rule.event_type.startswith("sanctions") and R.REGIME.search(text):
+        return "ok"  # "extends the mandate of the team supporting the 1988 Sanctions Committee"
     if candidate.index == 0 and candidate.rule.nominal and any(_is_target(m, text) for m in mentions):
         return (
             "ok"  # a headline's noun takes its target from the headline: "India declines formal recognition"
@@ -451,9 +485,10 @@ def _target_within(candidate: Candidate, mentions: list[Mention], left: int) -> 
             return "other_target"
         if R.PEOPLE.search(text[mention.end : candidate.start]):
             continue  # "Afghanistan is among 12 countries whose nationals face an entry ban"
-        if _is_target(mention, text) and not R.PLACE_BEFORE.search(
+        place = candidate.rule.event_type.startswith("sanctions") and R.PLACE_BEFORE.search(
             text[max(0, mention.start - 20) : mention.start]
-        ):
+        )  # "a recruiter operating in Afghanistan"; for a mission, "in Kabul" is the point
+        if _is_target(mention, text) and not place:
             return "ok"
     return None
 
@@ -472,6 +507,8 @@ def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int
             continue  # "an exemption to visit New Delhi": where the act leads, not at whom it is aimed
         if mention.kind in ACTOR_KINDS and R.ISSUER_BEFORE.search(text[end : mention.start]):
             continue  # "a waiver from the UN travel ban": who issued the measure
+        if mention.kind in ACTOR_KINDS and R.OWNER_BEFORE.search(text[: mention.start]):
+            continue  # "to the Embassy of India": whose mission it is
         if _is_target(mention, text) and not R.PEOPLE.search(text[end : mention.start]):
             return "ok"
         if mention.kind == "afghan":
@@ -500,6 +537,8 @@ def _is_target(mention: Mention, text: str) -> bool:
     following = text[mention.end : mention.end + 40]
     if mention.kind == "afghan":
         return bool(R.STATE_NOUN_AFTER.match(following))
+    if mention.kind == "kabul" and R.KABUL_PLACE_AFTER.match(following):
+        return False
     return mention.kind in TARGET_KINDS and not R.PEOPLE_AFTER.match(following)
 
 

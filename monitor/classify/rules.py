@@ -63,7 +63,7 @@ _MOVEMENT = TARGET.movement_pattern()
 _MISSION = r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|missions?|representation|office)"
 _ENVOY = (
     r"(?:ambassadors?|(?<!special\s)(?<!hostage\s)(?<!peace\s)envoys?|charg[eé]s?\s+d'affaires|diplomats?|officials?|representatives?|consuls?"
-    r"|(?:diplomatic|consular|embassy|Taliban-appointed|Taliban-nominated)\s+staff"
+    r"|(?:diplomatic|consular|embassy|Taliban-appointed|Taliban-nominated)\s+staff|nominees?"
     r"|consular\s+(?:staff|employees|officers|workers)|(?:first|second|third)\s+secretar(?:y|ies))"
 )
 
@@ -102,7 +102,7 @@ RULES: tuple[Rule, ...] = (
         "diplomatic_upgrade",
         re.compile(
             r"\b(?:(?:accept|accredit|admit|allow|greenlight|green-light|approv|permit|authori[sz]|welcom)\w*"
-            r"|host(?:s|ed|ing)?\b)" + gap(5) + _ENVOY + r"\b",
+            r"|host(?:s|ed|ing)?\b|let(?:s|ting)?\b)" + gap(5) + _ENVOY + r"\b",
             _I,
         ),
         8,
@@ -116,6 +116,7 @@ RULES: tuple[Rule, ...] = (
             "consul",
             "secretar",
             "staff",
+            "nominee",
         ),
         act="taliban_mission",
     ),
@@ -241,6 +242,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(
             r"\b(?:grant|extend|approv|renew|issu|prolong)\w*" + gap(6) + r"(?:exemptions?|waivers?)\b"
             r"|\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b"
+            r"|\b(?:issu|grant|extend|renew)\w*\s+(?:[\w'-]+\s+){0,2}?licen[cs]es?\b"
             r"|\b(?:grant|give|gave)\w*\s+(?:[\w'-]+\s+){0,2}?permission\b"
             r"|\b(?:allow|permit|authori[sz])\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly|meet|go)\b"
             r"|\blet(?:s|ting)?\s+(?:[\w'’,-]+\s+){1,10}?(?:travel|visit|attend|fly)\b"
@@ -269,7 +271,8 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased",
         re.compile(
             r"\b(?:not|no\s+longer|never)\s+(?:be\s+)?(?:a\s+)?(?:violat\w*|breach\w*|contraven\w*|in\s+breach\s+of)"
-            r"\s+(?:[\w'-]+\s+){0,2}?(?:sanctions|the\s+sanctions\s+regime)\b"
+            r"\s+(?:[\w'-]+\s+){0,4}?(?:sanctions|sanctions\s+regime)\b"
+            r"|\bwithout\s+(?:[\w'-]+\s+){0,3}?(?:breach\w*|violat\w*|contraven\w*)\s+(?:[\w'-]+\s+){0,3}?sanctions\b"
             r"|\bhumanitarian\s+(?:exceptions?|carve-?outs?)\b"
             r"|\bexceptions?\b(?=(?:[^\w;]+[\w'-]+){0,8}?[^\w;]+(?:aid|humanitarian|assistance)\b)",
             _I,
@@ -284,7 +287,7 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased",
         re.compile(
             r"\bde-?list\w*|\bde-?designat\w*"
-            r"|\b(?:remov|drop|delet|eras|strik)\w*"
+            r"|\b(?:remov|drop|delet|eras|strik|exclud)\w*"
             + gap(8)
             + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions)\b"
             r"|\bno\s+longer\s+(?:lists?|designates?|considers?|regards?|treats?|classifies?|bans?)\b"
@@ -320,7 +323,9 @@ RULES: tuple[Rule, ...] = (
             # "the move" and "Biden's split of the funds" are nouns for an act told elsewhere
             r"|\b(?:releas\w*|return\w*|unlock\w*|free(?:s|d|ing)?|transfer\w*|(?<!the\s)mov(?:e|es|ed|ing)"
             r"|(?<!the\s)(?<!['’]s\s)split\w*"
-            r"|channel\w*|rout(?:e|es|ed|ing)|shift\w*|restor\w*)" + gap(8) + r"(?:assets|reserves|funds)\b",
+            r"|channel\w*|rout(?:e|es|ed|ing)|shift\w*|restor\w*|fund\w*\s+from)"
+            + gap(8)
+            + r"(?:assets|reserves|funds)\b",
             _I,
         ),
         10,
@@ -544,7 +549,7 @@ PLANNED = re.compile(
     r"|ready|willing|open\s+to|poised|set\s+to|expected|likely|consider\w*|weigh\w*|mull\w*|stud(?:y|ies|ying)"
     r"|examin\w*|review\w*|explor\w*|discuss\w*|debat\w*|propos\w*|threat\w*|warn\w*|mov(?:es|ing)\s+to"
     r"|promis\w*|pledg\w*|vow\w*|offer\w*\s+to|bid\s+to|soon|if|unless|provided|negotiat\w*|envisag\w*"
-    r"|contemplat\w*|look\w*\s+into|eye(?:s|ing)?|mooted|draft\w*|in\s+talks|about\s+to|on\s+the\s+verge\s+of)\b)"
+    r"|contemplat\w*|look\w*\s+into|eye(?:s|ing)?|mooted|(?<!-)draft\w*|in\s+talks|about\s+to|on\s+the\s+verge\s+of)\b)"
     r"|(?<!in\s)(?<!In\s)(?<!since\s)(?<!last\s)(?<!early\s)(?<!late\s)(?<!mid-)(?<!by\s)(?<!of\s)\b[Mm]ay\b"
 )
 PLANNED_AFTER = re.compile(
@@ -619,12 +624,19 @@ OPINION_AFTER = re.compile(
     _I,
 )
 GERUND = re.compile(r"[A-Za-z]+ing\b")
+# A posting for Afghanistan held elsewhere: "charge d'affaires to Afghanistan, based in Doha".
+OFFSHORE = re.compile(r"\b(?i:based|resident|located|operating)\s+(?i:in|from|out\s+of)\s+(?!Kabul\b)[A-Z]")
 # A modal right after a noun trigger makes it hypothetical: "a unilateral recognition would make no impact".
 HYPOTHETICAL_AFTER = re.compile(r"^\s*(?:[\w'-]+\s+){0,3}?(?:would|could|might)\b", _I)
 # A name of the target side followed by one of these is its people, not its state: hard negatives.
 PEOPLE_AFTER = re.compile(
     r"^\s+(?:nationals|citizens|refugees|migrants|immigrants|asylum|people|students|women|girls"
     r"|travell?ers|passport|evacuees|returnees|workers|deportees)\b",
+    _I,
+)
+# "Kabul airport", "Kabul university": the city as a place, not the government.
+KABUL_PLACE_AFTER = re.compile(
+    r"^\s+(?:airport|attack|bombing|blast|suicide|university|hospital|residents?|city|province|streets?|airlift)\b",
     _I,
 )
 # The bare demonym qualifying a measure or the state's money: "Afghan sanctions", "Afghan central bank".
@@ -639,6 +651,10 @@ MODIFIER_GAP = re.compile(r"(?:['’]s)?\s+(?:new|fresh|further|own|latest|addit
 SUFFERS = re.compile(
     r"\b(?:hit|slapped|struck|targeted|sanctioned)\s+(?:with|by)\b|\bfac(?:e|es|ed|ing)\b|\bsubject\s+to\b|\bunder\b",
     _I,
+)
+# The owner of a mission named after it: "the Embassy of India".
+OWNER_BEFORE = re.compile(
+    r"\b(?:embass(?:y|ies)|missions?|consulates?(?:\s+general)?)\s+of\s+(?:the\s+)?$", _I
 )
 # The issuer of a measure named after it: "a waiver from the UN travel ban".
 ISSUER_BEFORE = re.compile(r"\b(?:from|under|by)\s+(?:the\s+)?$", _I)
@@ -741,12 +757,15 @@ AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+cre
 HOST_BEFORE = re.compile(r"\b(?:to|in|at)\s+(?:the\s+)?$", _I)
 # A state named as the sponsor of a text or a request: "a US proposal", "Islamabad's request".
 SPONSOR_NOUN = re.compile(
-    r"(?:['’]s)?(?:-drafted|-sponsored|-backed|-led)?\s+(?:draft\s+)?(?:proposals?|resolutions?|drafts?|texts?"
-    r"|motions?|requests?|initiatives?|bids?)\b",
+    r"-(?:drafted|sponsored|backed|proposed|authored)\b"
+    r"|(?:['’]s)?(?:-led)?\s+(?:draft\s+)?(?:proposals?|resolutions?|drafts?|texts?|motions?|requests?|initiatives?"
+    r"|bids?)\b",
     _I,
 )
 # Between an object and a second verb of the same subject: "recognise the Syrian government, name envoy".
 COORDINATED_PREDICATE = re.compile(r"(?:\s+[\w'’-]+){0,3}\s*,\s*(?:and\s+)?", _I)
+# The UN regime whose only targets are the Taliban: naming it names them (seeds/target.yaml).
+REGIME = re.compile("|".join(re.escape(name).replace(r"\ ", r"\s+") for name in TARGET.regimes), _I)
 NOUN_OBJECT = re.compile(r"\s+(?:of|for)\s+", _I)
 POSSESSIVE_AFTER = re.compile(r"['’]s?\b")
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)

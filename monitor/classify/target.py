@@ -12,7 +12,7 @@ from importlib.resources import files
 
 import yaml
 
-_KEYS = ("movement", "aliases", "state_money", "lookalikes", "topic_words", "topic_abbreviations")
+_KEYS = ("movement", "aliases", "state_money", "lookalikes", "regimes", "topic_words", "topic_abbreviations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,7 @@ class Target:
     aliases: tuple[str, ...]
     state_money: tuple[str, ...]
     lookalikes: tuple[str, ...]
+    regimes: tuple[str, ...]
     topic_words: tuple[str, ...]
     topic_abbreviations: tuple[str, ...]
 
