@@ -557,7 +557,7 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
     # A claim answered by a denial later in the sentence ("Taliban say X recognised them; X denies").
     denied = reported and R.LATER_DENIAL.search(text, candidate.start)
     if candidate.rule.cause_negated:
-        before, after = "", text[candidate.start : candidate.end]
+        before, after = "", ""
     negation = _cue(_NEGATION, before) or _cue(_NEGATION_AFTER, after) or (denied.group() if denied else None)
     if negation:
         candidate.modality = "negated"

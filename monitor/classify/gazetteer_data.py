@@ -199,6 +199,7 @@ London;Foreign Office;FCDO;Downing Street;Whitehall;OFSI;HM Treasury;\
 Office of Financial Sanctions Implementation
 US|United States;United States of America;US;U.S.;USA;U.S.A.;America|American|\
 Washington;White House;the White House;The White House;State Department;US State Department;Executive Order;\
+Continuation of the National Emergency;\
 Department of State;Treasury;US Treasury;U.S. Treasury;Treasury Department;Department of the Treasury;\
 OFAC;Office of Foreign Assets Control;Pentagon;Congress;Rewards for Justice
 UY|Uruguay|Uruguayan|Montevideo

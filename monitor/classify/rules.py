@@ -143,15 +143,17 @@ RULES: tuple[Rule, ...] = (
         "upgrade.open",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:re)?open(?:s|ed|ing)?" + gap(4) + r"(?:embass(?:y|ies)|consulates?(?:\s+general)?"
-            r"|diplomatic\s+(?:missions?|presence)|missions?(?=\s+(?:in|to)\s+(?:Kabul|Afghanistan)\b))\b"
+            r"\b(?:(?:re)?open(?:s|ed|ing)?|resum\w*|re-?establish\w*)"
+            + gap(4)
+            + r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|delegation|diplomatic\s+(?:missions?|presence)"
+            r"|(?:missions?|presence)(?=\s+(?:in|to)\s+(?:Kabul|Afghanistan)\b))\b"
             r"|\b(?:re)?open(?:s|ed|ing)?\s+(?:of\s+)?(?:its|their|the)\s+(?:[\w-]+\s+)?missions?\b"
             r"|\b(?:embass(?:y|ies)|consulates?(?:\s+general)?)" + gap(3) + r"(?:re)?open(?:s|ed)\b",
             _I,
         ),
         7,
         taliban_subject=True,
-        keys=("embass", "consulate", "mission", "presence"),
+        keys=("embass", "consulate", "mission", "presence", "delegation"),
         act="kabul_mission",
     ),
     Rule(
@@ -242,7 +244,7 @@ RULES: tuple[Rule, ...] = (
         re.compile(
             r"\b(?:grant|extend|approv|renew|issu|prolong)\w*" + gap(6) + r"(?:exemptions?|waivers?)\b"
             r"|\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b"
-            r"|\b(?:issu|grant|extend|renew)\w*\s+(?:[\w'-]+\s+){0,2}?licen[cs]es?\b"
+            r"|\b(?:issu|grant|extend|renew)\w*\s+(?:[\w'-]+\s+){0,3}?(?:licen[cs]es?|authori[sz]ations?)\b"
             r"|\b(?:grant|give|gave)\w*\s+(?:[\w'-]+\s+){0,2}?permission\b"
             r"|\b(?:allow|permit|authori[sz])\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly|meet|go)\b"
             r"|\blet(?:s|ting)?\s+(?:[\w'’,-]+\s+){1,10}?(?:travel|visit|attend|fly)\b"
@@ -391,7 +393,8 @@ RULES: tuple[Rule, ...] = (
             + _SANCTION_NOUN
             + r"|sanctions\s+regime|national\s+emergency)\b"
             + r"(?![\w'-]*\s*(?:exemptions?|waivers?|licen[cs]es?|carve-?outs?))"
-            r"|\bcontinuation\s+of\s+(?:the\s+)?national\s+emergency\b",
+            r"|\bcontinuation\s+of\s+(?:the\s+)?national\s+emergency\b"
+            r"|\bnational\s+emergency\b[^.;]{0,120}?\bis\s+continued\b",
             _I,
         ),
         8,
@@ -409,6 +412,7 @@ RULES: tuple[Rule, ...] = (
             + r"from\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
             r"(?:exemptions?|waivers?)\b"
             r"|\bno\s+longer\s+(?:be\s+)?exempt\w*"
+            r"|\bfail\w*\s+to\s+(?:extend|renew|prolong)" + gap(6) + r"(?:exemptions?|waivers?)\b"
             r"|\b(?:ban(?:s|ned|ning)?|stop\w*|halt\w*|bar(?:s|red|ring)?|block\w*)\s+(?:the\s+)?travel\s+(?:to|for|of|by)\b"
             r"|\b(?:reimpos\w*|restor\w*|reinstat\w*)\s+(?:[\w'-]+\s+){0,3}?travel[\s-]+bans?\b"
             r"(?![\s-]+(?:waivers?|exemptions?))",
@@ -642,7 +646,7 @@ KABUL_PLACE_AFTER = re.compile(
 # The bare demonym qualifying a measure or the state's money: "Afghan sanctions", "Afghan central bank".
 STATE_NOUN_AFTER = re.compile(
     r"^\s+(?:sanctions|assets|funds|reserves|banks?|banking|central\s+bank|economy|government|regime|state|aid"
-    r"|humanitarian|relief)\b",
+    r"|humanitarian|relief|governing|institutions|public\s+bodies|ministries)\b",
     _I,
 )
 # Between a name and a trigger it modifies directly: "Swiss asset freeze", "the EU's new sanctions".

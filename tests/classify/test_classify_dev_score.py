@@ -26,6 +26,7 @@ FLOORS = [
     ("real.jsonl", "check", (0.90, 0.87, 0.92, 0.83)),
     ("sets/blind-a.jsonl", None, (0.93, 0.90, 0.95, 0.95)),
     ("sets/blind-b.jsonl", None, (0.93, 0.93, 0.95, 0.95)),
+    ("sets/blind-c.jsonl", None, (0.95, 0.95, 0.95, 0.95)),
 ]
 HERE = Path(__file__).parent
 
