@@ -20,6 +20,7 @@ import click
 
 from monitor.domain import EVENT_TYPES
 from monitor.errors import ConfigError, InputError, MonitorError, StoreError
+from monitor.redact import config_redactor
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -188,7 +189,7 @@ def setup_logging(ctx: click.Context, config: Config, replica: str | None = None
 
     obj = ctx.ensure_object(dict)
     fmt, level = obj.get("log_format") or config.logging.format, obj.get("log_level") or config.logging.level
-    logs.setup(fmt, level, replica)
+    logs.setup(fmt, level, replica, config_redactor(config))
 
 
 @main.command("check-config")
@@ -444,7 +445,7 @@ def webhooks_test(ctx: click.Context, name: str) -> None:
             f"{', '.join(h.name for h in config.webhooks) or 'none'})"
         )
     ok, line = asyncio.run(send_sample(hook, config))
-    click.echo(line)
+    click.echo(config_redactor(config)(line))
     sys.exit(0 if ok else 1)
 
 
@@ -464,8 +465,9 @@ def deliveries(ctx: click.Context, status: str | None, fmt: str, as_json: bool, 
     from monitor import history, outbox, output
 
     engine = engine_for(ctx)
+    redact = config_redactor(load(ctx))  # rows stored before redaction existed may hold a secret
     rows = outbox.list_deliveries(engine, status)
-    shown = [{k: history._iso(v) for k, v in r.items()} for r in rows]
+    shown = [{k: _shown(history._iso(v), redact) for k, v in r.items()} for r in rows]
     if as_json or fmt != "table":
         click.echo(output.render(shown, "json" if as_json else fmt, DELIVERY_COLUMNS))
     else:
@@ -474,9 +476,13 @@ def deliveries(ctx: click.Context, status: str | None, fmt: str, as_json: bool, 
     for hook in outbox.broken_webhooks(engine):
         click.echo(
             f"webhook {hook['name']} is BROKEN since {history._iso(hook['broken_at'])}: "
-            f"{hook['broken_reason']} (fix its URL in the config; its deliveries are kept)",
+            f"{redact(str(hook['broken_reason']))} (fix its URL in the config; its deliveries are kept)",
             err=True,
         )
+
+
+def _shown(value: object, redact: Callable[[str], str]) -> object:
+    return redact(value) if isinstance(value, str) else value
 
 
 @deliveries.command("retry")

@@ -280,6 +280,8 @@ class Delivery(_Model):
     max_age: Duration = Field(default=24 * 3600.0, gt=0)
     timeout: Duration = Field(default=10.0, gt=0)
     digest_after: int = Field(default=5, ge=1)  # more due alerts than this for one target -> one digest
+    # The longest a target's Retry-After or empty rate-limit bucket pauses it (a hostile 10^9 s cannot).
+    retry_after_max: Duration = Field(default=600.0, gt=0)
     drain_timeout: Duration = Field(default=30.0, ge=0)
 
 

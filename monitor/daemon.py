@@ -157,6 +157,9 @@ class Daemon:
     def healthy(self) -> tuple[bool, str]:
         if not self.scheduler.running:
             return False, "scheduler not running"
+        problems = self.rt.sender.loops.problems()  # a dead or failing sender is not healthy
+        if problems:
+            return False, "; ".join(problems)
         return True, "ok"
 
 

@@ -108,12 +108,34 @@ def _official_sources(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE feeds ADD COLUMN official BOOLEAN NOT NULL DEFAULT false")
 
 
+def _add_columns(conn: Connection, table: sa.Table, names: list[str]) -> None:
+    """Add the model's `names` columns to an older table (a new database already has them)."""
+    present = {column["name"] for column in sa.inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name in present:
+            continue
+        column = table.c[name]
+        ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(dialect=conn.dialect)}"
+        if not column.nullable:
+            ddl += " NOT NULL DEFAULT 0"  # the only non-null ones added are counters
+        conn.exec_driver_sql(ddl)
+
+
+def _delivery_lanes(conn: Connection) -> None:
+    # Per-target claims and pauses; a digest's id persisted before sending; an age that survives a fix.
+    webhooks = models.Webhook.__table__  # type: ignore[attr-defined]
+    deliveries = models.Delivery.__table__  # type: ignore[attr-defined]
+    _add_columns(conn, webhooks, ["lease_owner", "lease_until", "lease_token", "paused_until"])
+    _add_columns(conn, deliveries, ["digest_msg_id", "age_from"])
+
+
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _full_text_and_views,
     _batch_full_text,
     _replica_coordination,
     _official_sources,
+    _delivery_lanes,
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,9 +58,28 @@ class ReplicaField(logging.Filter):
         return True
 
 
-def setup(fmt: str = "text", level: str = "INFO", replica: str | None = None) -> None:
+class RedactingFormatter(logging.Formatter):
+    """Masks every configured secret in the finished line: messages, fields and tracebacks alike,
+    whatever a receiver or a feed put in them."""
+
+    def __init__(self, inner: logging.Formatter, redact: Callable[[str], str]) -> None:
+        super().__init__()
+        self._inner = inner
+        self._redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(self._inner.format(record))
+
+
+def setup(
+    fmt: str = "text",
+    level: str = "INFO",
+    replica: str | None = None,
+    redact: Callable[[str], str] | None = None,
+) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    formatter: logging.Formatter = JsonFormatter() if fmt == "json" else TextFormatter()
+    handler.setFormatter(RedactingFormatter(formatter, redact) if redact is not None else formatter)
     if replica is not None:
         handler.addFilter(ReplicaField(replica))
     root = logging.getLogger()

@@ -50,6 +50,12 @@ class Metrics:
         self.deliveries = Counter(
             "monitor_deliveries", "Delivery attempts by outcome.", ["outcome"], registry=self.registry
         )
+        self.lost = Counter(
+            "monitor_deliveries_lost",
+            "Deliveries that went dead without being sent, by webhook and why.",
+            ["webhook", "reason"],
+            registry=self.registry,
+        )
 
     def watch_state(self, read: Gauges) -> None:
         self.registry.register(_StateCollector(read))
@@ -66,6 +72,9 @@ class Metrics:
 
     def delivered(self, webhook: str, outcome: str, count: int = 1) -> None:
         self.deliveries.labels(outcome=outcome).inc(count)
+
+    def lost_delivery(self, webhook: str, reason: str, count: int = 1) -> None:
+        self.lost.labels(webhook=webhook, reason=reason).inc(count)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -150,6 +150,11 @@ class Webhook(SQLModel, table=True):
     broken_reason: str | None = Field(default=None, max_length=1000)
     broken_at: datetime | None = utc_column()
     last_sent_at: datetime | None = utc_column()
+    # The per-target delivery claim (monitor/target_claims.py) and the target's rate-limit pause.
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = utc_column()
+    lease_token: int = 0
+    paused_until: datetime | None = utc_column()
 
 
 class Delivery(SQLModel, table=True):
@@ -174,6 +179,10 @@ class Delivery(SQLModel, table=True):
     created_at: datetime | None = utc_column()
     sent_at: datetime | None = utc_column()
     digest_id: int | None = None  # the delivery that carried this one in a digest
+    digest_msg_id: str | None = Field(
+        default=None, max_length=64
+    )  # its digest's webhook-id, set before sending
+    age_from: datetime | None = utc_column()  # max_age counts from here when set (a retry, a fixed target)
 
 
 class EventKey(SQLModel, table=True):

@@ -5,7 +5,13 @@ payload or outlives `delivery.max_age` (`dead`). Before each attempt the row is
 leased (attempts + 1, next attempt pushed past the request timeout) and
 committed, so a killed process retries it after the lease: a duplicate can
 only follow a request that may already have been received, and it carries the
-same `msg_id` (the generic target's webhook-id).
+same `msg_id` (the generic target's webhook-id). A digest's membership and
+webhook-id are written with its lease, so a resend after a kill is the same
+message with the same id.
+
+A delivery's age (for `delivery.max_age`) counts from `age_from` when set: an
+operator's retry restarts it, and time spent while its target was broken
+does not count.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from monitor import models
 from monitor.classify import actor_name
 from monitor.config import WebhookConfig
 from monitor.domain import Alert, Decision, ListReference, Notice
+from monitor.target_claims import Claim, db_now, held_by
 
 DELIVERIES = models.Delivery.__table__  # type: ignore[attr-defined]
 WEBHOOKS = models.Webhook.__table__  # type: ignore[attr-defined]
@@ -43,7 +50,8 @@ class Due:
     event_id: int | None
     notice_id: int | None
     attempts: int
-    created_at: datetime
+    created_at: datetime  # the age base: age_from when set, else when the row was written
+    digest_msg_id: str | None = None  # set: this row goes out in that digest again, with that id
 
 
 def matches(hook: WebhookConfig, decision: Decision) -> bool:
@@ -118,6 +126,18 @@ def _sendable(webhooks: Collection[str]) -> sa.ColumnElement[bool]:
     )
 
 
+def due_targets(engine: Engine, now: datetime, webhooks: Collection[str]) -> list[str]:
+    """The targets with at least one delivery due now."""
+    query = (
+        sa.select(DELIVERIES.c.webhook)
+        .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
+        .where(_sendable(webhooks), DELIVERIES.c.next_attempt_at <= now)
+        .distinct()
+    )
+    with engine.connect() as conn:
+        return sorted(conn.execute(query).scalars())
+
+
 def due(engine: Engine, now: datetime, webhooks: Collection[str], limit: int = 500) -> list[Due]:
     """Deliveries whose next attempt is due, oldest first. A row waits while an earlier row of its webhook
     waits for a retry, so a later alert never overtakes an earlier one."""
@@ -137,34 +157,64 @@ def due(engine: Engine, now: datetime, webhooks: Collection[str], limit: int = 5
     )
     with engine.connect() as conn:
         return [
-            Due(r.id, r.msg_id, r.webhook, r.event_id, r.notice_id, r.attempts, r.created_at)
+            Due(
+                r.id,
+                r.msg_id,
+                r.webhook,
+                r.event_id,
+                r.notice_id,
+                r.attempts,
+                r.age_from or r.created_at,
+                r.digest_msg_id,
+            )
             for r in conn.execute(query)
         ]
 
 
 def next_due_at(engine: Engine, webhooks: Collection[str]) -> datetime | None:
+    """When the first of `webhooks` has something to send: the next attempt of each target's oldest pending
+    row (the rows behind it wait for it, in order)."""
+    heads = (
+        sa.select(sa.func.min(DELIVERIES.c.id))
+        .where(DELIVERIES.c.status == "pending", DELIVERIES.c.webhook.in_(webhooks))
+        .group_by(DELIVERIES.c.webhook)
+    )
     query = (
         sa.select(sa.func.min(DELIVERIES.c.next_attempt_at))
         .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
-        .where(_sendable(webhooks))
+        .where(_sendable(webhooks), DELIVERIES.c.id.in_(heads))
     )
     with engine.connect() as conn:
         value = conn.execute(query).scalar()
     return models.UTCDateTime().process_result_value(value, engine.dialect) if value else None
 
 
-def lease(engine: Engine, ids: Sequence[int], now: datetime, until: datetime) -> bool:
+def lease(
+    engine: Engine,
+    ids: Sequence[int],
+    now: datetime,
+    until: datetime,
+    *,
+    claim: Claim | None = None,
+    digest_msg_id: str | None = None,
+) -> bool:
     """Count an attempt and hold the rows until `until`, committed before the request goes out.
-    A compare-and-set: False (and nothing held) when another sender took any of the rows first."""
+    A compare-and-set: False (and nothing held) when another sender took any of the rows first, or when
+    `claim` is no longer the target's current claim. A digest's rows get its id and carrier here."""
+    values: dict[str, object] = {"attempts": DELIVERIES.c.attempts + 1, "next_attempt_at": until}
+    if digest_msg_id is not None:
+        values.update(digest_msg_id=digest_msg_id, digest_id=ids[0])
     with engine.begin() as conn:
+        fenced = [held_by(claim, db_now(conn, now))] if claim is not None else []
         result = conn.execute(
             sa.update(DELIVERIES)
             .where(
                 DELIVERIES.c.id.in_(ids),
                 DELIVERIES.c.status == "pending",
                 DELIVERIES.c.next_attempt_at <= now,
+                *fenced,
             )
-            .values(attempts=DELIVERIES.c.attempts + 1, next_attempt_at=until)
+            .values(**values)
         )
         if result.rowcount != len(ids):
             conn.rollback()
@@ -222,43 +272,108 @@ def mark_broken(
         )
 
 
-def expire(engine: Engine, now: datetime, max_age: float) -> int:
-    """Pending deliveries older than `max_age` seconds are dead: an alert that late is noise."""
+@dataclass(frozen=True, slots=True)
+class Lost:
+    """A delivery that went dead without being sent."""
+
+    id: int
+    webhook: str
+    event_id: int | None
+    notice_id: int | None
+    reason: str
+
+
+def expire(engine: Engine, now: datetime, max_age: float) -> list[Lost]:
+    """Pending deliveries older than `max_age` seconds are dead: an alert that late is noise.
+    Returns them, so that each is logged and counted (a lost alert is never silent)."""
     cutoff = now - timedelta(seconds=max_age)
+    where = sa.and_(
+        DELIVERIES.c.status == "pending",
+        sa.func.coalesce(DELIVERIES.c.age_from, DELIVERIES.c.created_at) < cutoff,
+        # A broken target keeps its rows until its URL is fixed or it is retried.
+        DELIVERIES.c.webhook.not_in(sa.select(WEBHOOKS.c.name).where(WEBHOOKS.c.broken.is_(True))),
+    )
     with engine.begin() as conn:
-        result = conn.execute(
+        rows = conn.execute(
+            sa.select(
+                DELIVERIES.c.id,
+                DELIVERIES.c.webhook,
+                DELIVERIES.c.event_id,
+                DELIVERIES.c.notice_id,
+                DELIVERIES.c.last_error,
+            ).where(where)
+        ).all()
+        if not rows:
+            return []
+        conn.execute(
             sa.update(DELIVERIES)
-            .where(
-                DELIVERIES.c.status == "pending",
-                DELIVERIES.c.created_at < cutoff,
-                # A broken target keeps its rows until its URL is fixed or it is retried.
-                DELIVERIES.c.webhook.not_in(sa.select(WEBHOOKS.c.name).where(WEBHOOKS.c.broken.is_(True))),
-            )
+            .where(DELIVERIES.c.id.in_([r.id for r in rows]), DELIVERIES.c.status == "pending")
             .values(
                 status="dead",
                 last_error=sa.func.coalesce(DELIVERIES.c.last_error, "") + " [expired]",
                 next_attempt_at=None,
             )
         )
-    return int(result.rowcount)
+    return [
+        Lost(r.id, r.webhook, r.event_id, r.notice_id, f"not delivered within max_age; last: {r.last_error}")
+        for r in rows
+    ]
+
+
+def resume_target(conn: Connection, webhook: str, broken_at: datetime | None, now: datetime) -> None:
+    """A broken target was fixed: its kept deliveries resume, their age not counting the broken spell."""
+    if broken_at is None:
+        return
+    broken_for = now - broken_at
+    rows = conn.execute(
+        sa.select(DELIVERIES.c.id, DELIVERIES.c.age_from, DELIVERIES.c.created_at).where(
+            DELIVERIES.c.webhook == webhook, DELIVERIES.c.status == "pending"
+        )
+    ).all()
+    utc = models.UTCDateTime()
+    for row in rows:
+        base = utc.process_result_value(row.age_from or row.created_at, conn.dialect)
+        if base is None:
+            continue
+        shifted = min(now, base + broken_for) if base < broken_at else base
+        conn.execute(sa.update(DELIVERIES).where(DELIVERIES.c.id == row.id).values(age_from=shifted))
 
 
 def requeue(engine: Engine, now: datetime, delivery_id: int | None = None) -> int:
     """Requeue one unsent delivery, or (without an id) every dead one: due now, with a fresh age.
-    Asking to retry also clears a `broken` mark on their webhooks (a transient 404 or 410 is not final)."""
+    Asking to retry also clears a `broken` mark on their webhooks (a transient 404 or 410 is not final);
+    their other kept deliveries resume with their age, untouched otherwise."""
     if delivery_id is None:
         where = DELIVERIES.c.status == "dead"
     else:
         where = sa.and_(DELIVERIES.c.id == delivery_id, DELIVERIES.c.status != "sent")
     with engine.begin() as conn:
         hooks = list(conn.execute(sa.select(DELIVERIES.c.webhook).where(where).distinct()).scalars())
+        broken = conn.execute(
+            sa.select(WEBHOOKS.c.name, WEBHOOKS.c.broken_at).where(
+                WEBHOOKS.c.name.in_(hooks), WEBHOOKS.c.broken.is_(True)
+            )
+        ).all()
+        utc = models.UTCDateTime()
+        for hook in broken:
+            resume_target(conn, hook.name, utc.process_result_value(hook.broken_at, conn.dialect), now)
         result = conn.execute(
-            sa.update(DELIVERIES).where(where).values(status="pending", next_attempt_at=now, created_at=now)
+            sa.update(DELIVERIES)
+            .where(where)
+            .values(
+                status="pending",
+                next_attempt_at=now,
+                age_from=now,
+                # A dead digest's rows go out afresh (perhaps alone): a new message, so a new id.
+                digest_msg_id=sa.case(
+                    (DELIVERIES.c.status == "dead", None), else_=DELIVERIES.c.digest_msg_id
+                ),
+            )
         )
         conn.execute(
             sa.update(WEBHOOKS)
             .where(WEBHOOKS.c.name.in_(hooks))
-            .values(broken=False, broken_reason=None, broken_at=None)
+            .values(broken=False, broken_reason=None, broken_at=None, paused_until=None)
         )
     return int(result.rowcount)
 

@@ -29,7 +29,7 @@ from monitor.classify import Baseline, Fact, classify
 from monitor.config import Config, FeedConfig, WebhookConfig
 from monitor.dbthread import DbThread
 from monitor.domain import Decision, FeedItem, FetchResult, ParsedFeed
-from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusError, ParseError
+from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusError, MonitorError, ParseError
 from monitor.fetch import FetchSettings, HostClients, HostLimiter, fetch
 from monitor.lists import ParsedList, Selection, describe, diff, ledger, load_selection, read_list
 from monitor.metrics import Metrics
@@ -80,7 +80,20 @@ class Ingested:
 
 
 async def poll_feed(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome:
-    """Poll a claimed feed once and record everything about it, under the claim's lease token."""
+    """Poll a claimed feed once and record everything about it, under the claim's lease token. A failure
+    of any kind, a bug included, is recorded on the feed's row (counted, backed off, in `monitor feeds`)."""
+    try:
+        return await _poll(ctx, feed, claim)
+    except Exception as error:
+        log.exception("poll crashed", extra={"feed": feed.name})
+        internal = MonitorError(f"internal error ({type(error).__name__})")
+        try:
+            return await _record_failure(ctx, feed, claim, internal, claim.now())
+        except Exception:  # the database itself is failing: the caller logs it, the row cannot say it
+            raise error from None
+
+
+async def _poll(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome:
     state = claim.state
     now = claim.now()
     try:
@@ -437,16 +450,27 @@ async def _record_rate_limited(
     retry_after: float,
     now: datetime,
 ) -> PollOutcome:
-    """Not a breakage: come back when the server says, and not sooner than usual."""
-    wait = max(retry_after, feed.interval)
+    """Come back when the server says, and not sooner than usual. Not a breakage, unless the server asks
+    for longer than `backoff_cap`: that wait is cut to the cap (a Retry-After of 10^12 s would silence the
+    feed for good) and the poll counts as failed (error count, the failing notice after
+    `health.failing_after`)."""
+    state = claim.state
+    cap = ctx.config.defaults.backoff_cap
+    wait = min(max(retry_after, feed.interval), cap)
     next_at = now + timedelta(seconds=wait)
+    count = state.error_count + 1 if retry_after > cap else state.error_count
     values: dict[str, object] = {
+        "error_count": count,
         "last_status": error.status,
         "last_error": str(error)[:1000],
         "last_polled_at": now,
         "next_poll_at": next_at,
     }
-    if not await _commit(ctx, claim, values, None):
+    kind = notices.after_failure(count, ctx.config.health.failing_after, state.notice_state, gone=False)
+    notice = (
+        (kind, f"{count} consecutive failures; last: {error}") if kind and count > state.error_count else None
+    )
+    if not await _commit(ctx, claim, values, notice):
         return _fenced(ctx, feed, claim)
     ctx.metrics.polled(feed.name, "rate_limited", 0, [])
     log.warning(

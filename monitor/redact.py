@@ -8,12 +8,54 @@ messages and CLI output go through these functions first.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit, urlunsplit
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["MASK", "quiet_http_loggers", "redact_secret_url", "redact_url", "url_secrets"]
+if TYPE_CHECKING:
+    from monitor.config import Config
+
+__all__ = [
+    "MASK",
+    "Redactor",
+    "config_redactor",
+    "quiet_http_loggers",
+    "redact_secret_url",
+    "redact_url",
+    "url_secrets",
+    "webhook_url_secrets",
+]
 
 MASK = "***"
 _UNPARSEABLE = "<unparseable url>"
+# Shorter strings are page numbers, flags and words ("services", "hook"), not credentials; masking them
+# everywhere would garble every message.
+MIN_SECRET = 4
+_TOKENISH = re.compile(r"(?=.*\d).{6,}|.{16,}")  # a path segment holding a digit, or a long one
+
+
+class Redactor:
+    """Masks every configured secret wherever it appears in a string, not only inside a URL: receivers
+    echo request paths in error pages, and a token can come back in any text.
+
+    >>> Redactor(["T000/B000/XXXX", "XXXX"])("Cannot POST /services/T000/B000/XXXX")
+    'Cannot POST /services/***'
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        found: set[str] = set()
+        for secret in secrets:
+            if len(secret) >= MIN_SECRET:
+                found |= {secret, quote(secret, safe=""), quote(secret, safe="/"), unquote(secret)}
+        ordered = sorted((f for f in found if len(f) >= MIN_SECRET), key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __call__(self, text: str) -> str:
+        return self._pattern.sub(MASK, text) if self._pattern is not None else text
+
+    def optional(self, text: str | None) -> str | None:
+        return None if text is None else self(text)
 
 
 def redact_url(url: str) -> str:
@@ -54,6 +96,32 @@ def url_secrets(url: str) -> list[str]:
         name, sep, value = pair.partition("=")
         found.append(value if sep else name)
     return sorted({piece for piece in found if piece}, key=len, reverse=True)
+
+
+def webhook_url_secrets(url: str) -> list[str]:
+    """What to mask of a webhook URL (its path is the credential for Slack, Discord, Teams...): the URL,
+    its path, token-like path segments, query values and userinfo."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [url]
+    segments = [seg for seg in parts.path.split("/") if _TOKENISH.fullmatch(seg)]
+    path = parts.path.strip("/")
+    whole = [path] if "/" in path or _TOKENISH.fullmatch(path) else []
+    return [url, *whole, *segments, *url_secrets(url)]
+
+
+def config_redactor(config: Config) -> Redactor:
+    """Every secret the config holds: webhook URLs and signing keys, and credentials in feed URLs."""
+    secrets: list[str] = []
+    for hook in config.webhooks:
+        secrets += webhook_url_secrets(hook.url.get_secret_value())
+        if hook.secret is not None:
+            key = hook.secret.get_secret_value()
+            secrets += [key, key.removeprefix("whsec_")]
+    for feed in config.feeds:
+        secrets += url_secrets(feed.url)
+    return Redactor(secrets)
 
 
 def quiet_http_loggers() -> None:

@@ -19,7 +19,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor import models, outbox, replicas, store
+from monitor import models, replicas, store
 from monitor.classify import Baseline, Fact, load_baseline
 from monitor.config import Config, FeedConfig
 from monitor.db import open_database
@@ -32,7 +32,7 @@ from monitor.metrics import Metrics
 from monitor.pipeline import Context, PollOutcome
 from monitor.pollloop import PollLoop
 from monitor.recorder import Recorder
-from monitor.redact import quiet_http_loggers
+from monitor.redact import config_redactor, quiet_http_loggers
 
 log = logging.getLogger("monitor.resources")
 FIRST_POLLS_SPREAD = 60.0  # seconds over which new feeds' first polls are spread
@@ -145,6 +145,9 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
             hook_client,
             sender_db,
             on_outcome=metrics.delivered,
+            on_lost=metrics.lost_delivery,
+            redact=config_redactor(config),
+            owner=replica,  # holds the targets' delivery claims
         )
         ctx = Context(
             config,
@@ -182,20 +185,15 @@ async def poll_all(rt: Resources, feeds: list[FeedConfig]) -> list[PollOutcome]:
 
 
 async def drain_outbox(rt: Resources, timeout: float) -> DrainCounts:
-    """Send until nothing is due soon, or `timeout` seconds pass (cron-style use of `poll --once`)."""
-    total = DrainCounts()
+    """Send until nothing is due soon, or `timeout` seconds pass (cron-style use of `poll --once`).
+    The counts are what was actually sent, even when the timeout cuts a pass short."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            counts = await asyncio.wait_for(rt.sender.drain(), max(0.1, deadline - time.monotonic()))
+            wait = await asyncio.wait_for(rt.sender.drain(), max(0.1, deadline - time.monotonic()))
         except TimeoutError:
             break
-        total.add(counts)
-        next_at = await rt.db(outbox.next_due_at, rt.engine, list(rt.sender.hooks))
-        if next_at is None:
-            break
-        wait = (next_at - datetime.now(UTC)).total_seconds()
-        if wait > deadline - time.monotonic():
+        if wait is None or wait > deadline - time.monotonic():
             break
         await asyncio.sleep(max(0.05, wait))
-    return total
+    return DrainCounts(**vars(rt.sender.counts))

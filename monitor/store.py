@@ -10,14 +10,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from monitor import cluster, models
+from monitor import cluster, models, outbox
 from monitor.domain import Decision, FeedItem
 
 FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
@@ -381,8 +381,9 @@ def _save_items(
     return SaveResult(stored=len(batch), events=events, attached=attached)
 
 
-def sync_webhooks(engine: Engine, hooks: Iterable[tuple[str, str, str]]) -> None:
+def sync_webhooks(engine: Engine, hooks: Iterable[tuple[str, str, str]], now: datetime | None = None) -> None:
     """Make a row for every configured (name, kind, url); a changed URL clears `broken`."""
+    now = now or datetime.now(UTC)
     with engine.begin() as conn:
         for name, kind, url in hooks:
             url_hash = hashlib.sha256(url.encode()).hexdigest()[:16]
@@ -394,6 +395,8 @@ def sync_webhooks(engine: Engine, hooks: Iterable[tuple[str, str, str]]) -> None
                     )
                 )
             elif row.url_hash != url_hash or row.kind != kind:
+                if row.broken:  # fixed: its kept deliveries resume (the broken spell does not age them)
+                    outbox.resume_target(conn, name, row.broken_at, now)
                 conn.execute(
                     sa.update(WEBHOOKS)
                     .where(WEBHOOKS.c.name == name)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import httpx
 
 from monitor.config import Config, WebhookConfig
+from monitor.deliver import accept, exchange
 from monitor.domain import Alert
-from monitor.errors import DeliveryError
+from monitor.errors import DeliveryError, DeliveryRetryable
 from monitor.notify import render
-from monitor.notify.response import interpret
 
 
 def sample_alert() -> Alert:
@@ -47,21 +47,15 @@ async def send_sample(hook: WebhookConfig, config: Config) -> tuple[bool, str]:
     started = time.monotonic()
     async with httpx.AsyncClient(headers={"user-agent": config.defaults.user_agent}) as client:
         try:
-            response = await client.post(
-                httpx.URL(hook.url.get_secret_value()).copy_merge_params(rendered.query),
-                content=rendered.body,
-                headers=rendered.headers,
-                timeout=config.delivery.timeout,
-            )
-        except httpx.HTTPError as error:  # never str(error): it may hold the URL
-            return False, f"{hook.name}: request failed ({type(error).__name__}) after {_ms(started)}"
-    try:
-        interpret(
-            hook.kind, hook.name, response.status_code, response.headers, response.content, datetime.now(UTC)
-        )
-    except DeliveryError as error:
-        return False, f"{hook.name}: HTTP {response.status_code} in {_ms(started)}: {error.reason}"
-    return True, f"{hook.name}: accepted, HTTP {response.status_code} in {_ms(started)}"
+            answer = await exchange(client, hook, rendered, config.delivery.timeout)
+            accept(hook, answer, datetime.now(UTC))
+        except DeliveryRetryable as error:
+            if error.status is None:  # no answer at all
+                return False, f"{hook.name}: request failed ({error.reason}) after {_ms(started)}"
+            return False, f"{hook.name}: HTTP {error.status} in {_ms(started)}: {error.reason}"
+        except DeliveryError as error:
+            return False, f"{hook.name}: HTTP {error.status} in {_ms(started)}: {error.reason}"
+    return True, f"{hook.name}: accepted, HTTP {answer.status} in {_ms(started)}"
 
 
 def _ms(started: float) -> str:

@@ -186,12 +186,14 @@ def test_kill_9_between_send_and_commit_loses_nothing(tmp_path: Path) -> None:
             proc.wait()
         first = [r for r in srv.requests if r.path.startswith("/hook")]
         srv.route("/hook", Reply(204))
-        # The lease (request timeout + 30 s) has not expired: a restart now must not resend yet...
+        # The leases (request timeout + 30 s, on the row and on the target) have not expired: a restart now
+        # must not resend yet...
         subprocess.run([*cmd[:-1], "1"], cwd=repo, env=env, check=True, capture_output=True)
         assert len([r for r in srv.requests if r.path.startswith("/hook")]) == 1
         # ...and once it has, the same message goes out again, with the same webhook-id.
         with closing(sqlite3.connect(tmp_path / "monitor.db")) as db, db:
             db.execute("UPDATE deliveries SET next_attempt_at = '2000-01-01 00:00:00'")
+            db.execute("UPDATE webhooks SET lease_until = '2000-01-01 00:00:00'")
         subprocess.run([*cmd[:-1], "5"], cwd=repo, env=env, check=True, capture_output=True)
         posts = [r for r in srv.requests if r.path.startswith("/hook")]
     assert len(first) == 1 and len(posts) == 2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,7 @@ from monitor.errors import DeliveryRejected, DeliveryRetryable, TargetBroken
 from monitor.notify.text import clip
 
 ERROR_TEXT_MAX = 300
+BODY_READ_MAX = 64 * 1024  # of an answer's body: enough for any error text, never a 1 GiB answer
 RETRY_STATUSES = frozenset({408, 425, 429})
 BROKEN_STATUSES = frozenset({401, 403, 404, 410})
 # Slack answers these (sometimes as a 400) when the webhook itself is gone or barred, not the payload.
@@ -54,6 +56,23 @@ def interpret(
             target, f"HTTP {status}: the webhook URL redirects; configure the final URL", status
         )
     raise DeliveryRejected(target, reason, status)
+
+
+def decode_body(raw: bytes, coding: str | None) -> bytes | None:
+    """The body as sent before its Content-Encoding (gzip or deflate), at most BODY_READ_MAX bytes;
+    None when it cannot be decoded. Only error answers are decoded: a 2xx is accepted whatever its body."""
+    coding = (coding or "identity").strip().lower()
+    if coding in ("identity", ""):
+        return raw[:BODY_READ_MAX]
+    wbits = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}.get(
+        coding
+    )
+    if wbits is None:
+        return None
+    try:
+        return zlib.decompressobj(wbits).decompress(raw, BODY_READ_MAX)
+    except zlib.error:
+        return None
 
 
 def error_text(body: bytes) -> str:

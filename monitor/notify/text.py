@@ -24,11 +24,13 @@ NOTICE_WORDS = {
 }
 ELLIPSIS = "…"
 _SPACE = re.compile(r"\s+")
-# Control characters (bar tab/newline, which fold() turns into spaces) have no place in a message.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (bar tab/newline, which fold() turns into spaces) have no place in a message; nor have
+# bidirectional overrides and isolates (a title spoofed to read backwards) or zero-width characters.
+_INVISIBLE = "\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_INVISIBLE}]")
 # Markdown list, heading-ish and `-#` subtext markers only bite at the start of a line.
 _LINE_START = re.compile(r"^([-+]|\d+(?=[.)]))")
-_SAFE_LINK = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
+_SAFE_LINK = re.compile(f"https?://[^\\s\\x00-\\x1f\\x7f{_INVISIBLE}]+", re.IGNORECASE)
 # A longer "link" cannot be shown within the services' limits and is not a real article URL.
 MAX_LINK = 2000
 
