@@ -41,7 +41,7 @@ from monitor import outbox, target_claims
 from monitor.config import Delivery, WebhookConfig
 from monitor.dbthread import DbThread
 from monitor.domain import Alert, Digest, Notice
-from monitor.errors import DeliveryRejected, DeliveryRetryable, TargetBroken
+from monitor.errors import DeliveryError, DeliveryRejected, DeliveryRetryable, TargetBroken
 from monitor.notify import Rendered, render
 from monitor.notify.response import BODY_READ_MAX, decode_body, interpret, min_interval, rate_wait
 from monitor.redact import Redactor
@@ -276,10 +276,7 @@ class Sender:
 
     async def _note_rate(self, hook: WebhookConfig, headers: httpx.Headers) -> None:
         wait = min(rate_wait(headers) or 0.0, self.settings.retry_after_max)
-        self._next_allowed[hook.name] = time.monotonic() + max(wait, min_interval(hook.kind))
-        if wait > SHORT_PAUSE:
-            until = self.clock() + timedelta(seconds=wait)
-            await self.db(target_claims.pause_target, self.engine, hook.name, until)
+        await self._pause(hook.name, max(wait, min_interval(hook.kind)))
 
     async def _retry(self, name: str, rows: list[outbox.Due], error: DeliveryRetryable) -> Outcome:
         attempts = rows[0].attempts + 1
@@ -290,23 +287,11 @@ class Sender:
         now = self.clock()
         age = (now - rows[0].created_at).total_seconds()
         next_at = None if age + delay > self.settings.max_age else now + timedelta(seconds=delay)
-        reason = self.redact(error.reason)
-        await self.db(
-            outbox.mark_failed,
-            self.engine,
-            [r.id for r in rows],
-            status=error.status,
-            error=reason,
-            next_attempt_at=next_at,
-        )
+        reason = await self._failed(name, rows, error, next_at, "retries_exhausted")
         if next_at is None:  # dead: its Retry-After must not hold the lane's later alerts
-            for row in rows:
-                self._lost(name, row.id, row.event_id, reason, "retries_exhausted")
             return "dead"
         if wait is not None:
-            self._next_allowed[name] = time.monotonic() + wait
-            if wait > SHORT_PAUSE:
-                await self.db(target_claims.pause_target, self.engine, name, now + timedelta(seconds=wait))
+            await self._pause(name, wait)
         log.warning(
             "delivery failed",
             extra={
@@ -320,18 +305,30 @@ class Sender:
         return "retried"
 
     async def _rejected(self, name: str, rows: list[outbox.Due], error: DeliveryRejected) -> Outcome:
-        reason = self.redact(error.reason)
-        await self.db(
-            outbox.mark_failed,
-            self.engine,
-            [r.id for r in rows],
-            status=error.status,
-            error=reason,
-            next_attempt_at=None,
-        )
-        for row in rows:
-            self._lost(name, row.id, row.event_id, reason, "rejected")
+        await self._failed(name, rows, error, None, "rejected")
         return "dead"
+
+    async def _failed(
+        self, name: str, rows: list[outbox.Due], error: DeliveryError, next_at: datetime | None, why: str
+    ) -> str:
+        """Record a failed attempt: retry at `next_at`, or dead (and said so) when it is None. Returns the
+        error's words with every secret masked, as stored."""
+        reason = self.redact(error.reason)
+        ids = [r.id for r in rows]
+        await self.db(
+            outbox.mark_failed, self.engine, ids, status=error.status, error=reason, next_attempt_at=next_at
+        )
+        if next_at is None:
+            for row in rows:
+                self._lost(name, row.id, row.event_id, reason, why)
+        return reason
+
+    async def _pause(self, name: str, wait: float) -> None:
+        """Hold the target for `wait` seconds; a long pause is stored so every sender keeps it."""
+        self._next_allowed[name] = time.monotonic() + wait
+        if wait > SHORT_PAUSE:
+            until = self.clock() + timedelta(seconds=wait)
+            await self.db(target_claims.pause_target, self.engine, name, until)
 
     async def _broken(self, name: str, rows: list[outbox.Due], error: TargetBroken) -> Outcome:
         reason = self.redact(error.reason)
