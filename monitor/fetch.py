@@ -96,18 +96,22 @@ class HostClients:
         self._clients.clear()
 
 
+def _timeouts(settings: FetchSettings) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=settings.connect_timeout,
+        read=settings.read_timeout,
+        write=settings.read_timeout,
+        pool=settings.total_timeout,
+    )
+
+
 def build_client(settings: FetchSettings) -> httpx.AsyncClient:
     """A client for feeds; redirects stay off because `fetch` follows them."""
     return httpx.AsyncClient(
         follow_redirects=False,
         http2=False,
         verify=_tls_context(),
-        timeout=httpx.Timeout(
-            connect=settings.connect_timeout,
-            read=settings.read_timeout,
-            write=settings.read_timeout,
-            pool=settings.total_timeout,
-        ),
+        timeout=_timeouts(settings),
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=30),
         headers={
             "User-Agent": settings.user_agent,
@@ -217,7 +221,8 @@ async def _get_once(
     client: httpx.AsyncClient, url: str, original_url: str, headers: dict[str, str], settings: FetchSettings
 ) -> _Hop:
     """One request; reads the body only for a 2xx, and raises for error statuses."""
-    async with client.stream("GET", url, headers=headers) as response:
+    # Per request: a feed may wait longer than the client's default (a list generated on the fly).
+    async with client.stream("GET", url, headers=headers, timeout=_timeouts(settings)) as response:
         status = response.status_code
         if status == 304:
             await response.aread()  # no body: reading it keeps the connection for the next poll

@@ -163,13 +163,16 @@ async def _poll(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome:
 
 
 def feed_settings(settings: FetchSettings, feed: FeedConfig) -> FetchSettings:
-    """The defaults with this feed's own body cap and timeout, where it sets them (full lists are big)."""
+    """The defaults with this feed's own body cap and timeout, where it sets them (full lists are big).
+    A feed's own timeout also bounds the wait for the first byte: the EU file takes over a minute to
+    generate before it sends anything."""
     if feed.max_body_size is None and feed.timeout is None:
         return settings
     return dataclasses.replace(
         settings,
         max_body_bytes=feed.max_body_size or settings.max_body_bytes,
         total_timeout=feed.timeout or settings.total_timeout,
+        read_timeout=max(settings.read_timeout, feed.timeout or 0),
     )
 
 

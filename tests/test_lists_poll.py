@@ -241,3 +241,20 @@ def test_migration_adds_the_list_tables_and_official_flag_to_an_older_database(d
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT official FROM feeds WHERE name = 'old'").scalar() in (False, 0)
     engine.dispose()
+
+
+def test_a_feeds_own_timeout_waits_for_a_slow_generator(tmp_path: Path, server: LoopbackServer) -> None:
+    # The EU file is generated on the fly before its first byte: the default read timeout (0.3 s here)
+    # would cut it; the feed's own `timeout` (5 s) lets it answer after 0.6 s.
+    body = (CASES / "eu-fsf_hand-built.xml").read_bytes()
+    server.route("/eu", Reply(200, body, {"Content-Type": "application/xml"}, delay=0.6))
+    server.route("/eu-default", Reply(200, body, {"Content-Type": "application/xml"}, delay=0.6))
+    config = write_config(tmp_path, server, {"eu": "eu-fsf", "eu-default": "eu-fsf"})
+    text = config.read_text().replace("  timeout: 5s", "  timeout: 5s\n  read_timeout: 300ms", 1)
+    text = text.replace(
+        "    format: eu-fsf\n    official: true", "    format: eu-fsf\n    official: true\n    timeout: 5s", 1
+    )
+    config.write_text(text)
+    out = poll(config)
+    assert "eu: new (200)" in out
+    assert "eu-default: failed" in out and "read timed out" in out
