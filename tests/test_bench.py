@@ -36,3 +36,11 @@ def test_latency_bench_delivers_every_alert() -> None:
     out = run_bench("latency.py", "--alerts", "10")
     assert "10 events stored; deliveries: 10/10 arrived" in out
     assert re.search(r"p50 \d+ ms, p95 \d+ ms, max \d+ ms", out)
+
+
+def test_lists_bench_measures_both_lists_against_the_lower_bound() -> None:
+    out = run_bench("lists.py", "--size-mb", "1")
+    for fmt in ("un-consolidated", "ofac-sdn"):
+        assert re.search(rf"^{fmt}: [\d.]+ MiB, \d+ entries, \d+ selected", out, re.MULTILINE), out
+    assert len(re.findall(r"^  time / lower bound: [\d.]+", out, re.MULTILINE)) == 2
+    assert len(re.findall(r"^  peak memory / body size: [\d.]+", out, re.MULTILINE)) == 2

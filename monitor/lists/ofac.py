@@ -57,9 +57,18 @@ def _read_xml(body: bytes, rules: ListRules, tracked: Set[str]) -> ParsedList:
             continue
         if tag != "sdnEntry":
             continue
-        entry = _xml_entry(element, found.count())
-        remarks = clean(child_text(element, "remarks"))
-        found.keep(entry, is_selected(rules, entry.key, entry.name, entry.fields["programmes"], remarks))
+        position = found.count()
+        uid = child_text(element, "uid").strip()
+        if not uid:
+            raise ParseError(f"{WHAT}: sdnEntry {position} has no uid")
+        # Selection first, on the few fields it needs, programs before names: nearly every entry of
+        # the full list is dropped here.
+        programs = _programs(element)
+        selected = bool(rules.programs.intersection(programs)) and is_selected(
+            rules, uid, _person_name(element), programs, child_text(element, "remarks")
+        )
+        if found.wants(uid, selected):
+            found.keep(_xml_entry(element, uid, programs), selected)
     return found.parsed(f"{rules.list_name} ({published or 'undated'})", declared, published)
 
 
@@ -72,10 +81,11 @@ def _count(text: str) -> int | None:
     return int(text)
 
 
-def _xml_entry(element: Element, position: int) -> ListEntry:
-    uid = clean(child_text(element, "uid"))
-    if not uid:
-        raise ParseError(f"{WHAT}: sdnEntry {position} has no uid")
+def _programs(element: Element) -> tuple[str, ...]:
+    return values(t for node in children(element, "programList") for t in descendants_text(node, "program"))
+
+
+def _xml_entry(element: Element, uid: str, programs: tuple[str, ...]) -> ListEntry:
     name = _person_name(element)
     aliases = [_person_name(aka) for node in children(element, "akaList") for aka in children(node, "aka")]
     ids = [
@@ -84,9 +94,7 @@ def _xml_entry(element: Element, position: int) -> ListEntry:
         for i in children(node, "id")
     ]
     fields = {
-        "programmes": values(
-            t for node in children(element, "programList") for t in descendants_text(node, "program")
-        ),
+        "programmes": programs,
         "aliases": values(aliases),
         "dates_of_birth": values(descendants_text(element, "dateOfBirth")),
         "nationality": values(
