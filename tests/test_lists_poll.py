@@ -258,3 +258,43 @@ def test_a_feeds_own_timeout_waits_for_a_slow_generator(tmp_path: Path, server: 
     out = poll(config)
     assert "eu: new (200)" in out
     assert "eu-default: failed" in out and "read timed out" in out
+
+
+def test_an_alert_from_an_official_announcement_feed_says_so(tmp_path: Path, server: LoopbackServer) -> None:
+    from history_cases.wire import EU, KZ, rss
+
+    server.route("/eu-council", Reply(200, rss("eu-council", EU), {"Content-Type": "application/rss+xml"}))
+    server.route("/wire", Reply(200, rss("wire", KZ), {"Content-Type": "application/rss+xml"}))
+    config = write_config(tmp_path, server, {})
+    feeds = (
+        f"  - name: eu-council\n    url: {server.url('/eu-council')}\n    official: true\n"
+        f"  - name: wire\n    url: {server.url('/wire')}\n"
+    )
+    config.write_text(config.read_text().replace("feeds:\n", "feeds:\n" + feeds))
+    poll(config)
+    sent = {str(body["event"]["feed"]): body for body in hooks(server)}  # type: ignore[index]
+    assert sent["eu-council"]["event"]["official"] is True  # type: ignore[index]
+    assert str(sent["eu-council"]["title"]).endswith("(official source)")
+    assert sent["wire"]["event"]["official"] is False  # type: ignore[index]
+    assert "official" not in str(sent["wire"]["title"])
+    assert sent["eu-council"]["event"]["list_entry"] is None  # type: ignore[index]
+
+
+def test_an_ofac_entry_added_alerts_with_its_uid_and_official_page(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    rows = OFAC_CSV.read_bytes()
+    without = b"".join(line for line in rows.splitlines(keepends=True) if not line.startswith(b"10743,"))
+    document = Document(without)
+    server.route_with("/ofac", document)
+    config = write_config(tmp_path, server, {"ofac": "ofac-sdn"})
+    poll(config)
+    document.body = rows
+    assert "1 events" in poll(config)
+    (sent,) = hooks(server)
+    event = sent["event"]
+    assert isinstance(event, dict)
+    assert (event["event_type"], event["actor"]) == ("sanctions_imposed", "US")
+    assert event["link"] == "https://sanctionssearch.ofac.treas.gov/Details.aspx?id=10743"
+    assert event["list_entry"]["reference"] == "10743" and event["list_entry"]["listed_on"] is None
+    assert "Sirajuddin" in str(event["headline"]) and "first seen" in str(event["summary"])

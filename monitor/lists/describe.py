@@ -34,6 +34,8 @@ def summary(change: Change) -> str:
     parts = [f"Reference {change.key}"]
     if listed := first(now, "listed_on"):
         parts.append(f"listed on {listed}")
+    elif change.kind == "added":  # OFAC gives no listing date per entry: the first sighting stands in
+        parts.append("no listing date on this list (first seen now)")
     if change.un_ref and change.un_ref != change.key:
         parts.append(f"UN reference {change.un_ref}")
     for name in change.changed:
