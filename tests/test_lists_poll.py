@@ -111,6 +111,12 @@ def test_un_series_2017_to_2026_alerts_nothing(tmp_path: Path, server: LoopbackS
     assert table(tmp_path, models.ListChange, "key", "change", "changed_fields", "alert") == [
         ("TAi.004", "amended", "listed_on", False)
     ]
+    (item,) = json.loads(invoke(config, "history", "--items", "--format", "json")[1])
+    assert item["alert"] is False and item["title"].startswith("TAi.004 ")
+    code, out, _ = invoke(config, "history", "--items", "--show", str(item["item"]))
+    assert code == 0 and "* listed_on: 2001-01-31 -> 2000-04-12" in out
+    code, _, err = invoke(config, "history", "--show", "999")
+    assert code == 1 and "event 999: no sanctions-list change" in err
 
 
 def test_one_added_and_one_removed_are_two_alerts_with_references(
