@@ -453,7 +453,13 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
         return verdict
     if candidate.rule.event_type.startswith("sanctions") and R.REGIME.search(text):
         return "ok"  # "extends the mandate of the team supporting the 1988 Sanctions Committee"
-    if candidate.index == 0 and candidate.rule.nominal and any(_is_target(m, text) for m in mentions):
+    if candidate.rule.nominal and R.NAMED_OBJECT.match(text, candidate.end):
+        return "other_target"  # "sanctions on Rosneft": a named object that is not ours
+    headline_target = any(
+        _is_target(m, text) and not R.PLACE_BEFORE.search(text[max(0, m.start - 20) : m.start])
+        for m in mentions
+    )
+    if candidate.index == 0 and candidate.rule.nominal and headline_target:
         return (
             "ok"  # a headline's noun takes its target from the headline: "India declines formal recognition"
         )
@@ -479,10 +485,20 @@ def _target_within(candidate: Candidate, mentions: list[Mention], left: int) -> 
     "added an ISIS-K recruiter operating in Afghanistan" is another target."""
     text = candidate.sentence
     for mention in mentions:
-        if not (left <= mention.start and mention.end <= candidate.end):
+        if not (left <= mention.start and mention.end <= candidate.end) or mention.kind == "region":
             continue
         if mention.kind == "other":
             return "other_target"
+        sanctioned_state = (
+            mention.kind == "state"
+            and candidate.rule.event_type.startswith("sanctions")
+            and mention.code not in {actor.code for actor in candidate.actors}
+            and mention.start > candidate.start
+        )
+        if sanctioned_state:
+            return "other_target"  # "lifted Syria sanctions": another state's measures
+        if mention.kind not in (*TARGET_KINDS, "afghan"):
+            continue
         if R.PEOPLE.search(text[mention.end : candidate.start]):
             continue  # "Afghanistan is among 12 countries whose nationals face an entry ban"
         place = candidate.rule.event_type.startswith("sanctions") and R.PLACE_BEFORE.search(

@@ -146,7 +146,7 @@ RULES: tuple[Rule, ...] = (
             r"\b(?:(?:re)?open(?:s|ed|ing)?|resum\w*|re-?establish\w*)"
             + gap(4)
             + r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|delegation|diplomatic\s+(?:missions?|presence)"
-            r"|(?:missions?|presence)(?=\s+(?:in|to)\s+(?:Kabul|Afghanistan)\b))\b"
+            r"|(?:missions?|presence)(?=['’\"]?\s+(?:in|to)\s+(?:Kabul|Afghanistan)\b))\b"
             r"|\b(?:re)?open(?:s|ed|ing)?\s+(?:of\s+)?(?:its|their|the)\s+(?:[\w-]+\s+)?missions?\b"
             r"|\b(?:embass(?:y|ies)|consulates?(?:\s+general)?)" + gap(3) + r"(?:re)?open(?:s|ed)\b",
             _I,
@@ -276,11 +276,12 @@ RULES: tuple[Rule, ...] = (
             r"\s+(?:[\w'-]+\s+){0,4}?(?:sanctions|sanctions\s+regime)\b"
             r"|\bwithout\s+(?:[\w'-]+\s+){0,3}?(?:breach\w*|violat\w*|contraven\w*)\s+(?:[\w'-]+\s+){0,3}?sanctions\b"
             r"|\bhumanitarian\s+(?:exceptions?|carve-?outs?)\b"
+            r"|\b(?:eas|clear|pav|smooth)\w*\s+(?:the\s+)?way\s+for\s+(?:[\w'-]+\s+){0,2}?(?:aid|humanitarian|assistance)\b"
             r"|\bexceptions?\b(?=(?:[^\w;]+[\w'-]+){0,8}?[^\w;]+(?:aid|humanitarian|assistance)\b)",
             _I,
         ),
         11,
-        keys=("violat", "breach", "contraven", "exception", "carve"),
+        keys=("violat", "breach", "contraven", "exception", "carve", "way for"),
         act="exemption",
         cause_negated=True,
     ),
@@ -767,9 +768,12 @@ SPONSOR_NOUN = re.compile(
     _I,
 )
 # Between an object and a second verb of the same subject: "recognise the Syrian government, name envoy".
-COORDINATED_PREDICATE = re.compile(r"(?:\s+[\w'’-]+){0,3}\s*,\s*(?:and\s+)?", _I)
+COORDINATED_PREDICATE = re.compile(r"(?:['’]s)?(?:\s+[\w'’-]+){0,3}\s*,\s*(?:and\s+)?", _I)
 # The UN regime whose only targets are the Taliban: naming it names them (seeds/target.yaml).
 REGIME = re.compile("|".join(re.escape(name).replace(r"\ ", r"\s+") for name in TARGET.regimes), _I)
+# A noun trigger's object named by a capitalised word that is no known name: "US sanctions on Rosneft".
+# Only checked once no target was found in or after the trigger.
+NAMED_OBJECT = re.compile(r"\s+(?i:on|against)\s+(?:the\s+)?[A-Z][a-z]")
 NOUN_OBJECT = re.compile(r"\s+(?:of|for)\s+", _I)
 POSSESSIVE_AFTER = re.compile(r"['’]s?\b")
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
