@@ -210,7 +210,7 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
     if candidate.reject:
         return candidate
     clause_end = _clause_end(text, candidate.end)
-    after = _first_words(text[candidate.end : clause_end], 8)
+    after = _first_words(text[candidate.end : clause_end], 12)
     _set_modality(candidate, clause, after)
     if candidate.actor_from == "host" and candidate.modality != "asserted" and not candidate.reject:
         candidate.reject = "taliban_actor"  # the Taliban plan a posting; no host has acted yet
@@ -273,7 +273,10 @@ def _act(candidate: Candidate, clause: str) -> str:
     if rule.event_type == "sanctions_eased" and rule.act in ("terror_delisting", "lifting"):
         # A state striking the movement itself off its list (not named leaders off the UN's) is the
         # one-off terrorist delisting: "Moscow hints at dropping sanctions against the Taliban".
-        movement = R.MOVEMENT_OBJECT.search(candidate.sentence[candidate.start : candidate.end + 30])
+        window = candidate.sentence[max(0, candidate.start - 12) : candidate.end + 30]
+        movement = R.MOVEMENT_OBJECT.search(window) or R.BAN_ON_MOVEMENT.search(
+            candidate.sentence, candidate.start, candidate.end
+        )
         state = any(mention.kind == "state" for mention in candidate.actors)
         if R.TERROR_LIST.search(clause) or (movement and state):
             return "terror_delisting"
@@ -382,6 +385,12 @@ def _actor_elsewhere(candidate: Candidate, mentions: list[Mention]) -> _Found:
         for mention in mentions:
             if mention.kind == "state" and R.OWNER_BEFORE.search(text[: mention.start]):
                 return mention, "subject"  # "the Embassy of India" in Kabul
+    for mention in mentions:
+        if mention.kind in ACTOR_KINDS and candidate.start <= mention.start and mention.end <= candidate.end:
+            return (
+                mention,
+                "sentence",
+            )  # the trigger names its author: "Continuation of the National Emergency"
     return None
 
 
@@ -407,6 +416,8 @@ def _may_be_subject(text: str, mention: Mention, trigger_start: int) -> bool:
     """ "the government in Damascus and would send" is a place; "from Russia, which recognised" is not."""
     if R.SPONSOR_NOUN.match(text, mention.end):
         return False  # "adopted a US proposal": the sponsor of a text, not who acts
+    if R.FOLLOWED_BEFORE.search(text[max(0, mention.start - 20) : mention.start]):
+        return False  # "Burkina Faso follows Mali in recognising": Mali went first
     if not R.PREPOSITION_BEFORE.search(text[max(0, mention.start - 30) : mention.start]):
         return True
     return bool(_RELATIVE.match(text[mention.end : trigger_start]))

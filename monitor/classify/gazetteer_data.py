@@ -216,7 +216,8 @@ ZW|Zimbabwe|Zimbabwean|Harare
 LEADERS = """\
 RU|Putin;Vladimir Putin;Lavrov;Sergei Lavrov;Peskov;Dmitry Peskov;Kabulov;Zamir Kabulov||
 CN|Xi Jinping;Wang Yi||
-US|Trump;Donald Trump;Biden;Rubio;Marco Rubio;Biden administration;Trump administration||
+US|Trump;Donald Trump;Biden;Rubio;Marco Rubio;Biden administration;Trump administration;Blinken;\
+Antony Blinken||
 GB|Starmer;Keir Starmer||
 FR|Macron;Emmanuel Macron||
 IN|Modi;Narendra Modi;Jaishankar;S. Jaishankar||

@@ -202,15 +202,16 @@ RULES: tuple[Rule, ...] = (
         "upgrade.arrive",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?)\s+(?:[\w'’,-]+\s+){0,6}?"
-            r"(?:(?:was\s+|is\s+|has\s+been\s+)?(?:welcomed|received|accepted|accredited)(?!\s+by\s+(?:the\s+)?Taliban)"
+            r"\b(?:ambassadors?|envoys?|charg[eé]s?\s+d'affaires|diplomats?|staff|consuls?)\s+(?:[\w'’,-]+\s+){0,6}?"
+            r"(?:(?:was\s+|were\s+|is\s+|are\s+|has\s+been\s+|have\s+been\s+)?"
+            r"(?:welcomed|received|accepted|accredited|admitted)(?!\s+by\s+(?:the\s+)?Taliban)"
             r"|arriv\w*|assum\w+\s+(?:charge|office|(?:his|her)\s+post)|t(?:akes|ook|aking)\s+(?:up\s+)?"
             r"(?:charge|office|(?:his|her)\s+post)|begins?\s+work|starts?\s+work)\b",
             _I,
         ),
         7,
         taliban_subject=True,
-        keys=("ambassador", "envoy", "charg", "diplomat"),
+        keys=("ambassador", "envoy", "charg", "diplomat", "staff", "consul"),
         act="taliban_mission",
     ),
     Rule(
@@ -392,7 +393,7 @@ RULES: tuple[Rule, ...] = (
             + gap(8)
             + r"(?:"
             + _SANCTION_NOUN
-            + r"|sanctions\s+regime|national\s+emergency)\b"
+            + r"|sanctions\s+regime|(?:national|assets?|sanctions)\s+emergency)\b"
             + r"(?![\w'-]*\s*(?:exemptions?|waivers?|licen[cs]es?|carve-?outs?))"
             r"|\bcontinuation\s+of\s+(?:the\s+)?national\s+emergency\b"
             r"|\bnational\s+emergency\b[^.;]{0,120}?\bis\s+continued\b",
@@ -571,6 +572,7 @@ APPEAL = re.compile(
 SPECULATION = re.compile(
     r"\b(?:unclear|uncertain|unknown|not\s+clear|not\s+known)\s+(?:whether|if)\b"
     r"|\b(?:will|to)\s+(?:\w+\s+)?decide\b|\bdecide\s+(?:whether|if|on)\b"
+    r"|\b(?:take|make)s?\s+(?:a\s+|the\s+)?decision\s+(?:on|about|whether)\b|\bin\s+concert\s+with\b"
     r"|\b(?:will|would)\s+(?:eventually\s+|sooner\s+or\s+later\s+)?have\s+to\b|\b(?:must|ought\s+to)\b"
     r"|\bsooner\s+or\s+later\b"
     # an open question, not one being studied ("studying whether to" is a plan: PLANNED)
@@ -601,7 +603,10 @@ INTERESTED_SOURCE = re.compile(
     r"\b(?:" + _MOVEMENT + r"|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
 )
 # Of the ongoing cues, those that say nothing changed: not news even for a fact the baseline lacks.
-NO_CHANGE = re.compile(r"^(?:remain|stay|unchanged|in\s+force|still|keep|kept|maintain|uphold|upheld)", re.I)
+NO_CHANGE = re.compile(
+    r"^(?:remain|stay|unchanged|in\s+force|still|keep|kept|maintain|uphold|upheld|(?:is|are|was|were)\s)",
+    re.I,
+)
 LATER_DENIAL = re.compile(
     r"\b(?:den(?:y|ies|ied)|reject(?:s|ed)?\s+(?:the\s+)?(?:claim|report)s?|no\s+such\s+(?:statement|announcement|decision)"
     r"|(?:has|have|did)\s+not\s+confirm\w*)\b",
@@ -717,6 +722,7 @@ ONGOING = re.compile(
     r"|\bstay(?:s|ed|ing)?\s+(?:frozen|in\s+force|in\s+place|in\s+effect|blocked|listed)\b"
     r"|\b(?:have|has)\s+been\s+(?:[\w-]+\s+){0,1}?(?:frozen|blocked|listed|sanctioned|banned|designated)\b"
     r"|\b(?:remain|stay)(?:s|ed)?\b(?!\s+(?:to|a|an|the|open|committed|ready|willing|silent|unclear))"
+    r"|\b(?:is|are|was|were|remains?)\s+(?:still\s+|already\s+)?(?:under|subject\s+to)\b"
     # keeping or maintaining measures is no renewal: they stand ("US keeps Taliban leaders under sanctions")
     r"|\b(?:keep(?:s|ing)?|kept|maintain\w*|uphold\w*|upheld)\b",
     _I,
@@ -757,6 +763,10 @@ MOVEMENT_OBJECT = re.compile(
 )
 # A host receiving credentials (the envoy comes to it), as opposed to its envoy presenting them abroad.
 RECEIVING = re.compile(r"(?:accept|receiv|approv)", _I)
+# "lifts the ban" with no travel, entry or visa: the ban on the movement itself.
+BAN_ON_MOVEMENT = re.compile(
+    r"\b(?:the|its)\s+ban\b(?![\s-]+(?:on\s+(?:travel|entry|visas?|imports?|exports?)))", _I
+)
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
 # Where a Taliban diplomat is posted: "to Germany", "in New Delhi", "at the embassy in Berlin".
 HOST_BEFORE = re.compile(r"\b(?:to|in|at)\s+(?:the\s+)?$", _I)
@@ -767,6 +777,7 @@ SPONSOR_NOUN = re.compile(
     r"|bids?)\b",
     _I,
 )
+FOLLOWED_BEFORE = re.compile(r"\b(?:follow(?:s|ed|ing)?|join(?:s|ed|ing)?|emulat\w*)\s+(?:the\s+)?$", _I)
 # Between an object and a second verb of the same subject: "recognise the Syrian government, name envoy".
 COORDINATED_PREDICATE = re.compile(r"(?:['’]s)?(?:\s+[\w'’-]+){0,3}\s*,\s*(?:and\s+)?", _I)
 # The UN regime whose only targets are the Taliban: naming it names them (seeds/target.yaml).
