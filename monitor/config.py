@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import math
 import os
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,6 +310,7 @@ class Replicas(_Model):
 class LoggingConfig(_Model):
     format: Literal["text", "json"] = "text"
     level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)] = "INFO"
+    summary: Duration = Field(default=300.0, ge=0)  # the daemon's "polls so far" line; 0: never
 
 
 class Config(_Model):
@@ -757,11 +760,35 @@ def _describe(error: ErrorDetails) -> tuple[str, str]:
         suffix = str(context["key"])
         key = key + suffix if suffix.startswith("[") else _join(key, suffix)
     if error["type"] == "extra_forbidden":
-        return key, "unknown key"
+        return key, "unknown key" + _did_you_mean(error["loc"])
     if error["type"] == "missing":
         return key, "required key is missing"
     reason = error["msg"].removeprefix("Value error, ")
     return key, re.sub(r" or instance of \w+", "", reason)
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The model a field holds: itself, or inside list[...] / ... | None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        if found := _model_in(argument):
+            return found
+    return None
+
+
+def _did_you_mean(loc: tuple[int | str, ...]) -> str:
+    """`(did you mean 'interval'?)` for an unknown key close to a known one at the same place."""
+    model: type[BaseModel] | None = Config
+    for part in loc[:-1]:
+        if isinstance(part, str) and model is not None:
+            field = model.model_fields.get(part)
+            model = _model_in(field.annotation) if field else None
+    if model is None:
+        return ""
+    known = [name for name in model.model_fields if name != "path"]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(known)})"
 
 
 def _translate(exc: ValidationError, source: _Source) -> ConfigError:

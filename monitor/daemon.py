@@ -46,6 +46,7 @@ class Daemon:
         self.claimed = 0
         self.loop = PollLoop(rt.ctx, replica, lambda: self.feeds, self._count_claims)
         self._tasks: set[asyncio.Task[None]] = set()  # reloads and chores, kept alive until done
+        self._summarised: Counter[str] = Counter()  # poll outcomes up to the last summary line
 
     @property
     def counts(self) -> Counter[str]:
@@ -63,6 +64,9 @@ class Daemon:
             (self._heartbeat, settings.heartbeat, now + timedelta(seconds=settings.heartbeat)),
             (self._chores, chores.PERIOD, now + timedelta(seconds=min(60.0, settings.heartbeat))),
         ]
+        every = self.rt.config.logging.summary
+        if every:  # quiet (304) polls log at DEBUG: this line shows a healthy daemon is working
+            jobs.append((self._summary, every, now + timedelta(seconds=every)))
         for job, every, first in jobs:
             self.scheduler.add_job(
                 job,
@@ -73,6 +77,15 @@ class Daemon:
                 next_run_time=first,
                 misfire_grace_time=None,
             )
+
+    async def _summary(self) -> None:
+        counts = Counter(self.counts)
+        polls = counts - self._summarised
+        self._summarised = counts
+        log.info(
+            "polls since the last summary",
+            extra={"polls": sum(polls.values()), **dict(sorted(polls.items())), "feeds": len(self.feeds)},
+        )
 
     async def _heartbeat(self) -> None:
         try:
@@ -115,6 +128,19 @@ class Daemon:
             },
         )
 
+    async def _say_where_it_resumes(self) -> None:
+        """A restarted daemon says what comes first: feeds due now, feeds that wait for a stored next poll
+        (backoff, Retry-After), feeds that are gone."""
+        from monitor import feedlist, history
+
+        try:
+            stored = await self.rt.db(history.feeds, self.rt.engine)
+        except Exception as error:  # only a log line is lost; polling goes on
+            log.error("could not read the feeds' state", extra={"error": type(error).__name__})
+            return
+        rows = feedlist.listing(self.rt.config.feeds, stored, datetime.now(UTC))
+        log.info("schedule", extra=feedlist.resume_summary(rows, datetime.now(UTC)))
+
     def _spawn(self, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         task = asyncio.create_task(job())
         self._tasks.add(task)
@@ -132,6 +158,7 @@ class Daemon:
         self.scheduler.start()
         sender = asyncio.create_task(self.rt.sender.run(self.stop))
         log.info("daemon started", extra={"feeds": len(self.feeds), "webhooks": len(self.rt.config.webhooks)})
+        await self._say_where_it_resumes()
         await self.stop.wait()
         await self._shutdown(sender, server)
         return self.counts

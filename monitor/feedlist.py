@@ -93,3 +93,24 @@ def table_rows(rows: Sequence[dict[str, object]]) -> list[dict[str, object]]:
         }
         for row in rows
     ]
+
+
+def resume_summary(rows: Sequence[dict[str, object]], now: datetime) -> dict[str, object]:
+    """For the daemon's start-up line: how many feeds are due now, wait (and until when), are gone,
+    disabled, failing, or never polled."""
+    waiting = sorted(
+        str(row["next_poll_at"])
+        for row in rows
+        if isinstance(row.get("next_poll_at"), str) and datetime.fromisoformat(str(row["next_poll_at"])) > now
+    )
+    statuses = [str(row["status"]) for row in rows if row["status"] != "not in config"]
+    return {
+        "due_now": sum(1 for s in statuses if s not in ("disabled", "gone (410)")) - len(waiting),
+        "waiting": len(waiting),
+        "next_wait_ends": waiting[0] if waiting else None,
+        "failing": sum(1 for s in statuses if s.startswith("failing")),
+        "rate_limited": sum(1 for s in statuses if s.startswith("rate limited")),
+        "gone": statuses.count("gone (410)"),
+        "never_polled": statuses.count("never polled"),
+        "disabled": statuses.count("disabled"),
+    }

@@ -148,3 +148,19 @@ def test_classify_reads_any_input_reporting_undecodable_lines(tmp_path: Path) ->
         "line 2: not UTF-8 text (byte 0xe9 at column 24)",
         "line 4: not JSON: Expecting value at column 1",
     ]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("feeds:\n  - name: a\n    url: https://x.example/rss\n    intervall: 5m\n", "feeds[0].intervall"),
+        ("feeds: []\nlogging:\n  fromat: json\n", "logging.fromat"),
+        ("feeds: []\ndefualts:\n  interval: 5m\n", "defualts"),
+    ],
+)
+def test_a_misspelt_key_gets_a_suggestion(tmp_path: Path, yaml_text: str, expected: str) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    code, _, err = cli(path, "check-config")
+    suggestion = {"feeds[0].intervall": "interval", "logging.fromat": "format", "defualts": "defaults"}
+    assert code == 2 and f"{expected}: unknown key (did you mean {suggestion[expected]!r}?)" in err
