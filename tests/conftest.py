@@ -58,3 +58,15 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """Run the test on SQLite and on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(scope="session")
+def demo_output() -> str:
+    """What `monitor demo` prints (run once: tests/test_demo.py and the docs examples both read it)."""
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    return result.stdout

@@ -6,13 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
 from history_cases.wire import FOOTBALL, KZ, cli, poll, rss, write_config
 from httpserver import LoopbackServer, Reply
 from tables import parse_table
 
-from monitor.cli import main
 from monitor.demo import chat_text, load_wire
 from monitor.notify.text import EVENT_WORDS
 
@@ -28,13 +25,6 @@ def expected_alerts() -> set[tuple[bool, str, str]]:
         if match := EXPECTED.fullmatch(story.expect):
             found.add((bool(match[3]), words[match[1]], match[2]))
     return found
-
-
-@pytest.fixture(scope="module")
-def demo_output() -> str:
-    result = CliRunner().invoke(main, ["demo"])
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def section(text: str, number: int) -> str:
