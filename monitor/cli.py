@@ -471,7 +471,10 @@ def deliveries(ctx: click.Context, status: str | None, fmt: str, as_json: bool, 
     if as_json or fmt != "table":
         click.echo(output.render(shown, "json" if as_json else fmt, DELIVERY_COLUMNS))
     else:
-        table = [{**r, "code": r["last_status_code"], "next_attempt": r["next_attempt_at"]} for r in shown]
+        table = [
+            {**r, "code": r["last_status_code"], "next_attempt": output.short_time(r["next_attempt_at"])}
+            for r in shown
+        ]
         click.echo(output.as_table(table, DELIVERY_TABLE_COLUMNS, output.table_width(wide)))
     for hook in outbox.broken_webhooks(engine):
         click.echo(

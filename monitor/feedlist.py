@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.config import FeedConfig
+from monitor.output import short_time
 from monitor.redact import redact_url
 
 # JSON and CSV columns (README "Output columns"); the table shows a narrower selection.
@@ -34,13 +35,6 @@ TABLE_COLUMNS = ["name", "status", "items", "errors", "last_poll", "next_poll", 
 TABLE_OPTIONAL = ["last_poll", "errors", "items"]  # left out, in this order, on a narrow terminal
 RATE_LIMITED = (429, 503)
 _URL_PREFIX = re.compile(r"^https?://\S+: ")
-
-
-def short_time(value: object) -> str | None:
-    """`11-30 14:05` (UTC) from an ISO timestamp: narrow enough for a table cell."""
-    if not isinstance(value, str) or len(value) < 16:
-        return None
-    return f"{value[5:10]} {value[11:16]}"
 
 
 def status(row: dict[str, object], now: datetime) -> str:

@@ -107,6 +107,13 @@ def _fit(sizes: list[int], width: int, last_min: int = 10, floor: int = 4) -> li
     return sizes
 
 
+def short_time(value: object) -> str | None:
+    """`11-30 14:05` (UTC) from an ISO timestamp: narrow enough for a table cell."""
+    if not isinstance(value, str) or len(value) < 16:
+        return None
+    return f"{value[5:10]} {value[11:16]}"
+
+
 def _char_width(char: str) -> int:
     if unicodedata.combining(char):
         return 0
