@@ -454,11 +454,16 @@ def webhooks_test(ctx: click.Context, name: str) -> None:
     "--status", type=click.Choice(["pending", "sent", "dead"]), default=None, help="Only this status."
 )
 @format_option
+@click.option(
+    "--limit", type=click.IntRange(1, 1_000_000), default=100, show_default=True, help="The newest N rows."
+)
 @json_option
 @wide_option
 @click.pass_context
 @handle_errors
-def deliveries(ctx: click.Context, status: str | None, fmt: str, as_json: bool, wide: bool) -> None:
+def deliveries(
+    ctx: click.Context, status: str | None, fmt: str, limit: int, as_json: bool, wide: bool
+) -> None:
     """The outbox: one row per delivery (webhook, event, status, attempts, last error, next attempt)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -466,7 +471,7 @@ def deliveries(ctx: click.Context, status: str | None, fmt: str, as_json: bool, 
 
     engine = engine_for(ctx)
     redact = config_redactor(load(ctx))  # rows stored before redaction existed may hold a secret
-    rows = outbox.list_deliveries(engine, status)
+    rows = outbox.list_deliveries(engine, status, limit)
     shown = [{k: _shown(history._iso(v), redact) for k, v in r.items()} for r in rows]
     if as_json or fmt != "table":
         click.echo(output.render(shown, "json" if as_json else fmt, DELIVERY_COLUMNS))
@@ -636,7 +641,11 @@ def stats(ctx: click.Context, fmt: str, wide: bool) -> None:
 @click.pass_context
 @handle_errors
 def prune(ctx: click.Context, days: int | None) -> None:
-    """Remove the content of old non-event items (their keys stay, so they never come back as new)."""
+    """Remove the content of old non-event items (their keys stay, so they never come back as new).
+
+    On SQLite the space is given back to the file system; on PostgreSQL (auto)vacuum makes it reusable
+    for new rows (VACUUM FULL shrinks the files, locking the tables while it runs).
+    """
     from monitor import store
 
     config = load(ctx)
@@ -645,5 +654,9 @@ def prune(ctx: click.Context, days: int | None) -> None:
         click.echo("retention disabled (retention.items_days is empty or 0): nothing pruned")
         return
     cutoff = store.stale_cutoff(datetime.now(UTC), days)
-    count = store.prune_items(engine_for(ctx, note=False), cutoff, prune_events=config.retention.prune_events)
+    engine = engine_for(ctx, note=False)
+    count = store.prune_items(engine, cutoff, prune_events=config.retention.prune_events)
     click.echo(f"{count} items pruned (first seen before {cutoff.date()})")
+    returned = store.return_space(engine) if count else None
+    if returned is not None:
+        click.echo(f"{max(0, returned) / 1e6:.1f} MB returned to the file system")

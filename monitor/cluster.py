@@ -22,6 +22,7 @@ from monitor.domain import Decision, FeedItem
 from monitor.events import REGISTRY
 
 EVENTS = models.Event.__table__  # type: ignore[attr-defined]
+ITEMS = models.Item.__table__  # type: ignore[attr-defined]
 EVENT_KEYS = models.EventKey.__table__  # type: ignore[attr-defined]
 
 OnEvent = Callable[[Connection, int, Decision], None]
@@ -109,13 +110,10 @@ def create_event(conn: Connection, decision: Decision, item: FeedItem, item_id: 
         "evidence": (evidence.sentence if evidence else item.title)[:4000],
         "rule": evidence.rule if evidence else "",
         "first_item_id": item_id,
+        "feed_id": sa.select(ITEMS.c.feed_id).where(ITEMS.c.id == item_id).scalar_subquery(),
         "detected_at": now,
         "published": item.published,
     }
     event_id = int(conn.execute(sa.insert(EVENTS).values(**values).returning(EVENTS.c.id)).scalar_one())
-    conn.execute(
-        sa.update(models.Item.__table__)  # type: ignore[attr-defined]
-        .where(models.Item.__table__.c.id == item_id)  # type: ignore[attr-defined]
-        .values(event_id=event_id)
-    )
+    conn.execute(sa.update(ITEMS).where(ITEMS.c.id == item_id).values(event_id=event_id))
     return event_id

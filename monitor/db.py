@@ -129,6 +129,64 @@ def _delivery_lanes(conn: Connection) -> None:
     _add_columns(conn, deliveries, ["digest_msg_id", "age_from"])
 
 
+# Indexes that history at scale replaced (issue 13): each filter now has one in newest-first order.
+_REPLACED_INDEXES = (
+    "ix_items_feed_id",  # the unique (feed_id, key) serves de-duplication; ix_items_feed_seen the listing
+    "ix_items_published",  # nothing filters on it
+    "ix_items_first_seen_at",
+    "ix_items_event_type",
+    "ix_items_event_id",
+    "ix_events_actor",
+    "ix_events_detected_at",
+)
+
+# Full-text search over the reports of events only (a few hundred rows a year), so `history --search`
+# never walks every item's matches to find the few that reported an event.
+_SQLITE_REPORTS_FTS = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS reports_fts USING fts5("
+    "title, summary, content='items', content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS reports_fts_au AFTER UPDATE OF title, summary ON items "
+    "WHEN old.event_id IS NOT NULL BEGIN "
+    "INSERT INTO reports_fts(reports_fts, rowid, title, summary) "
+    "VALUES ('delete', old.id, old.title, old.summary); "
+    "INSERT INTO reports_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END",
+    "CREATE TRIGGER IF NOT EXISTS reports_fts_ad AFTER DELETE ON items WHEN old.event_id IS NOT NULL BEGIN "
+    "INSERT INTO reports_fts(reports_fts, rowid, title, summary) "
+    "VALUES ('delete', old.id, old.title, old.summary); END",
+    "INSERT INTO reports_fts(reports_fts) VALUES ('delete-all')",
+    "INSERT INTO reports_fts(rowid, title, summary) SELECT id, title, summary FROM items "
+    "WHERE event_id IS NOT NULL",
+]
+_POSTGRES_REPORTS_FTS = [
+    "CREATE INDEX IF NOT EXISTS ix_items_reports_fts ON items "
+    "USING GIN (to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(summary, ''))) "
+    "WHERE event_id IS NOT NULL",
+]
+
+
+def _history_at_scale(conn: Connection) -> None:
+    """Issue 13: newest-first indexes for every history filter, per-feed and per-day item counters, the first
+    report's feed on each event, and a search index of event reports. Counters and the event feed are filled
+    from the rows already stored."""
+    from monitor import store
+
+    SQLModel.metadata.tables["item_days"].create(conn, checkfirst=True)
+    _add_columns(conn, models.Feed.__table__, ["item_count", "event_report_count"])  # type: ignore[attr-defined]
+    _add_columns(conn, models.Event.__table__, ["feed_id"])  # type: ignore[attr-defined]
+    for name in _REPLACED_INDEXES:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    for table in ("items", "events", "deliveries"):
+        for index in SQLModel.metadata.tables[table].indexes:
+            index.create(conn, checkfirst=True)
+    conn.exec_driver_sql(
+        "UPDATE events SET feed_id = (SELECT i.feed_id FROM items i WHERE i.id = events.first_item_id) "
+        "WHERE feed_id IS NULL"
+    )
+    store.recount_items(conn)
+    for statement in _SQLITE_REPORTS_FTS if conn.dialect.name == "sqlite" else _POSTGRES_REPORTS_FTS:
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _full_text_and_views,
@@ -136,15 +194,22 @@ MIGRATIONS: list[Migration] = [
     _replica_coordination,
     _official_sources,
     _delivery_lanes,
+    _history_at_scale,
 ]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # A new file gives pages that `monitor prune` frees back to the file system (store.return_space); on
+    # a file made before this, prune converts it once.
+    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
+    # 32 MB of page cache instead of 2: the inner pages of a million items' indexes stay in memory, so
+    # storing an item costs about the same in a large history as in a new one.
+    cursor.execute("PRAGMA cache_size=-32000")
     cursor.close()
 
 

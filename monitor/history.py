@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor import models, search
+from monitor import models, search, store
 from monitor.errors import InputError
 from monitor.redact import redact_url
 
 FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
 ITEMS = models.Item.__table__  # type: ignore[attr-defined]
 EVENTS = models.Event.__table__  # type: ignore[attr-defined]
+ITEM_DAYS = models.ItemDay.__table__  # type: ignore[attr-defined]
 _RELATIVE = re.compile(r"^(\d+)([hdw])$")
 
 
@@ -60,28 +61,23 @@ def _plain(row: Any) -> dict[str, object]:
 
 
 def feeds(engine: Engine) -> list[dict[str, object]]:
-    counts = sa.select(ITEMS.c.feed_id, sa.func.count().label("n")).group_by(ITEMS.c.feed_id).subquery()
-    query = (
-        sa.select(
-            FEEDS.c.name,
-            FEEDS.c.url,
-            FEEDS.c.learned_url,
-            FEEDS.c.last_status,
-            sa.func.coalesce(counts.c.n, 0).label("items"),
-            FEEDS.c.error_count,
-            FEEDS.c.last_error,
-            FEEDS.c.problem,
-            FEEDS.c.gone,
-            FEEDS.c.last_polled_at,
-            FEEDS.c.next_poll_at,
-            FEEDS.c.last_success_at,
-            FEEDS.c.last_new_item_at,
-            FEEDS.c.notice_state,
-            FEEDS.c.created_at,
-        )
-        .outerjoin(counts, counts.c.feed_id == FEEDS.c.id)
-        .order_by(FEEDS.c.name)
-    )
+    query = sa.select(
+        FEEDS.c.name,
+        FEEDS.c.url,
+        FEEDS.c.learned_url,
+        FEEDS.c.last_status,
+        FEEDS.c.item_count.label("items"),
+        FEEDS.c.error_count,
+        FEEDS.c.last_error,
+        FEEDS.c.problem,
+        FEEDS.c.gone,
+        FEEDS.c.last_polled_at,
+        FEEDS.c.next_poll_at,
+        FEEDS.c.last_success_at,
+        FEEDS.c.last_new_item_at,
+        FEEDS.c.notice_state,
+        FEEDS.c.created_at,
+    ).order_by(FEEDS.c.name)
     with engine.connect() as conn:
         return [_without_secrets(_plain(row)) for row in conn.execute(query)]
 
@@ -94,43 +90,66 @@ def _without_secrets(row: dict[str, object]) -> dict[str, object]:
     return row
 
 
-def _search_ids(conn: sa.Connection, query: search.Query) -> Any:
-    if conn.dialect.name == "sqlite":
-        ids = sa.text("SELECT rowid FROM items_fts WHERE items_fts MATCH :q").bindparams(q=search.fts5(query))
-        return ITEMS.c.id.in_(ids.columns(sa.column("rowid")))
-    document = sa.func.to_tsvector(
-        "simple", sa.func.coalesce(ITEMS.c.title, "") + " " + sa.func.coalesce(ITEMS.c.summary, "")
-    )
-    return document.op("@@")(sa.func.to_tsquery("simple", search.tsquery(query)))
+_DOCUMENT = sa.func.to_tsvector(
+    "simple", sa.func.coalesce(ITEMS.c.title, "") + " " + sa.func.coalesce(ITEMS.c.summary, "")
+)  # the expression PostgreSQL's GIN indexes hold (db.py)
 
 
-def _filtered(
-    query: sa.Select[Any],
-    f: Filters,
-    time_col: sa.ColumnElement[Any],
-    conn: sa.Connection,
-    type_col: sa.ColumnElement[Any],
-    actor_col: sa.ColumnElement[Any],
-) -> sa.Select[Any]:
+def _tsquery(query: search.Query) -> sa.ColumnElement[Any]:
+    # Inlined, not bound: the planner sees the words, so it can tell a rare word (use the index) from a
+    # common one (walk newest first). The text is letters, digits and our own quoting (search.tsquery).
+    text: sa.BindParameter[str] = sa.bindparam("tsq", search.tsquery(query), literal_execute=True)
+    return _DOCUMENT.op("@@")(sa.func.to_tsquery("simple", text))
+
+
+def _filtered(query: sa.Select[Any], f: Filters, cols: Columns) -> sa.Select[Any]:
     if f.event_type:
-        query = query.where(type_col == f.event_type)
+        query = query.where(cols.event_type == f.event_type)
     if f.actor:
-        query = query.where(actor_col == f.actor)
+        query = query.where(cols.actor == f.actor)
     if f.since:
-        query = query.where(time_col >= f.since)
+        query = query.where(cols.time >= f.since)
     if f.until:
-        query = query.where(time_col < f.until)
+        query = query.where(cols.time < f.until)
     if f.feed:
-        query = query.where(FEEDS.c.name == f.feed)
-    if terms := search.parse(f.search or ""):
-        query = query.where(_search_ids(conn, terms))
+        query = query.where(
+            cols.feed_id == sa.select(FEEDS.c.id).where(FEEDS.c.name == f.feed).scalar_subquery()
+        )
     return query.limit(f.limit)
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The columns a filter applies to: the events' or the items'."""
+
+    time: sa.ColumnElement[Any]
+    event_type: sa.ColumnElement[Any]
+    actor: sa.ColumnElement[Any]
+    feed_id: sa.ColumnElement[Any]
+
+
+EVENT_COLUMNS = Columns(EVENTS.c.detected_at, EVENTS.c.event_type, EVENTS.c.actor, EVENTS.c.feed_id)
+ITEM_COLUMNS = Columns(ITEMS.c.first_seen_at, ITEMS.c.event_type, ITEMS.c.actor, ITEMS.c.feed_id)
+
+
+def _reports_matching(conn: sa.Connection, query: search.Query) -> Any:
+    """Ids of the events whose reports match, through the search index of event reports only."""
+    if conn.dialect.name == "sqlite":
+        return (
+            sa.text(
+                "SELECT i.event_id FROM reports_fts JOIN items i ON i.id = reports_fts.rowid "
+                "WHERE reports_fts MATCH :q"
+            )
+            .bindparams(q=search.fts5(query))
+            .columns(sa.column("event_id"))
+        )
+    return sa.select(ITEMS.c.event_id).where(ITEMS.c.event_id.is_not(None), _tsquery(query))
+
+
 def events(engine: Engine, f: Filters) -> list[dict[str, object]]:
-    """One row per development, newest first, with its first report and how many sources reported it."""
+    """One row per development, newest first, with the feed of its first report and how many sources
+    reported it."""
     sources = sa.select(sa.func.count()).where(ITEMS.c.event_id == EVENTS.c.id).scalar_subquery()
-    first = ITEMS.alias("first")
     query = (
         sa.select(
             EVENTS.c.id.label("event"),
@@ -145,84 +164,87 @@ def events(engine: Engine, f: Filters) -> list[dict[str, object]]:
             sources.label("sources"),
             EVENTS.c.evidence,
         )
-        .select_from(
-            EVENTS.outerjoin(first, first.c.id == EVENTS.c.first_item_id).outerjoin(
-                FEEDS, FEEDS.c.id == first.c.feed_id
-            )
-        )
+        .select_from(EVENTS.outerjoin(FEEDS, FEEDS.c.id == EVENTS.c.feed_id))
         .order_by(EVENTS.c.detected_at.desc(), EVENTS.c.id.desc())
     )
+    terms = search.parse(f.search or "")
     with engine.connect() as conn:
-        if terms := search.parse(f.search or ""):  # match events whose reports mention the text
-            reports = sa.select(ITEMS.c.event_id).where(_search_ids(conn, terms))
-            query = query.where(EVENTS.c.id.in_(reports))
-            f = replace(f, search=None)
-        query = _filtered(query, f, EVENTS.c.detected_at, conn, EVENTS.c.event_type, EVENTS.c.actor)
-        return [_plain(row) for row in conn.execute(query)]
+        if terms:
+            query = query.where(EVENTS.c.id.in_(_reports_matching(conn, terms)))
+        return [_plain(row) for row in conn.execute(_filtered(query, f, EVENT_COLUMNS))]
+
+
+_ITEM_FIELDS = (
+    ITEMS.c.id.label("item"),
+    ITEMS.c.first_seen_at,
+    ITEMS.c.published,
+    ITEMS.c.title,
+    ITEMS.c.link,
+    ITEMS.c.event_type,
+    ITEMS.c.actor,
+    ITEMS.c.modality,
+    ITEMS.c.confidence,
+    ITEMS.c.alert,
+    ITEMS.c.reason,
+    ITEMS.c.event_id.label("event"),
+    ITEMS.c.backlog,
+)
 
 
 def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
-    """Every stored item with its decision, newest first."""
-    query = (
-        sa.select(
-            ITEMS.c.id.label("item"),
-            ITEMS.c.first_seen_at,
-            ITEMS.c.published,
-            FEEDS.c.name.label("feed"),
-            ITEMS.c.title,
-            ITEMS.c.link,
-            ITEMS.c.event_type,
-            ITEMS.c.actor,
-            ITEMS.c.modality,
-            ITEMS.c.confidence,
-            ITEMS.c.alert,
-            ITEMS.c.reason,
-            ITEMS.c.event_id.label("event"),
-            ITEMS.c.backlog,
-        )
-        .join(FEEDS, FEEDS.c.id == ITEMS.c.feed_id)
-        .where(ITEMS.c.pruned.is_(False))
-        .order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc())
-    )
+    """Every stored (unpruned) item with its decision, newest first."""
+    terms = search.parse(f.search or "")
     with engine.connect() as conn:
-        query = _filtered(query, f, ITEMS.c.first_seen_at, conn, ITEMS.c.event_type, ITEMS.c.actor)
-        return [_plain(row) for row in conn.execute(query)]
+        query = (
+            _items_by_text(f, terms) if terms and conn.dialect.name == "sqlite" else _items_query(f, terms)
+        )
+        page = query.subquery()
+        named = sa.select(page, FEEDS.c.name.label("feed")).join(FEEDS, FEEDS.c.id == page.c.feed_id)
+        rows = [_plain(row) for row in conn.execute(named)]
+    rows.sort(key=lambda r: (str(r["first_seen_at"]), int(str(r["item"]))), reverse=True)
+    return [{k: v for k, v in row.items() if k != "feed_id"} for row in rows]
 
 
-def _utc_day(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str]:
-    """`YYYY-MM-DD` of a time column, in UTC like every other time the monitor shows."""
-    if dialect == "postgresql":
-        # A timestamptz cast to text is in the session's time zone, which need not be UTC.
-        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
-    return sa.func.substr(sa.cast(column, sa.String), 1, 10)  # SQLite stores UTC text
+def _items_query(f: Filters, terms: search.Query | None) -> sa.Select[Any]:
+    unpruned = ITEMS.c.pruned == False  # noqa: E712 (written as the partial indexes' condition)
+    query: sa.Select[Any] = sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id).where(unpruned)
+    if terms:
+        query = query.where(_tsquery(terms))
+    return _filtered(query.order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc()), f, ITEM_COLUMNS)
+
+
+def _items_by_text(f: Filters, terms: search.Query) -> sa.Select[Any]:
+    """On SQLite the full-text index drives: its matches newest first (by id, the order items arrive in),
+    each checked against the other filters, stopping at --limit. A word in every other item costs as
+    little as a rare one, and one in no item costs nothing."""
+    fts = sa.table("items_fts", sa.column("rowid"), sa.column("items_fts"))
+    query = (
+        sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id)
+        .select_from(fts.join(ITEMS, ITEMS.c.id == fts.c.rowid))
+        .where(fts.c.items_fts.op("MATCH")(search.fts5(terms)), ITEMS.c.pruned == False)  # noqa: E712
+        .order_by(fts.c.rowid.desc())
+    )
+    return _filtered(query, f, ITEM_COLUMNS)
 
 
 def stats(engine: Engine) -> dict[str, list[dict[str, object]]]:
-    """Counts per feed, event type, actor and day."""
-    day = _utc_day(EVENTS.c.detected_at, engine.dialect.name)
-    item_day = _utc_day(ITEMS.c.first_seen_at, engine.dialect.name)
+    """Counts per feed, event type, actor and day. Item counts come from the counters the write path keeps
+    (feeds.item_count, item_days), so they cost the same at a million items as at ten."""
+    day = store.utc_day(EVENTS.c.detected_at, engine.dialect.name)
     queries = {
         "feeds": sa.select(
             FEEDS.c.name.label("feed"),
-            sa.func.count(ITEMS.c.id).label("items"),
-            sa.func.count(ITEMS.c.event_id).label("event_reports"),
-        )
-        .outerjoin(ITEMS, ITEMS.c.feed_id == FEEDS.c.id)
-        .group_by(FEEDS.c.name)
-        .order_by(FEEDS.c.name),
+            FEEDS.c.item_count.label("items"),
+            FEEDS.c.event_report_count.label("event_reports"),
+        ).order_by(FEEDS.c.name),
         "event_types": sa.select(EVENTS.c.event_type, sa.func.count().label("events"))
         .group_by(EVENTS.c.event_type)
         .order_by(EVENTS.c.event_type),
         "actors": sa.select(EVENTS.c.actor, sa.func.count().label("events"))
         .group_by(EVENTS.c.actor)
         .order_by(sa.func.count().desc(), EVENTS.c.actor),
-        "days": sa.select(
-            item_day.label("day"),
-            sa.func.count().label("items"),
-            sa.func.count(ITEMS.c.event_id).label("event_reports"),
-        )
-        .group_by(item_day)
-        .order_by(item_day.desc())
+        "days": sa.select(ITEM_DAYS.c.day, ITEM_DAYS.c["items"], ITEM_DAYS.c.event_reports)
+        .order_by(ITEM_DAYS.c.day.desc())
         .limit(60),
         "event_days": sa.select(day.label("day"), sa.func.count().label("events"))
         .group_by(day)

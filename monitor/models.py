@@ -67,17 +67,27 @@ class Feed(SQLModel, table=True):
     lease_token: int = 0  # bumped by every claim; a poll's results commit only under its own token
     leased_by: str | None = Field(default=None, max_length=200)  # the replica that claimed it last
     official: bool = False  # the publisher's own source (a sanctions list, a press office): alerts say so
+    # Kept by store.save_items in the items' transaction, so `feeds` and `stats` never count the items table.
+    item_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    event_report_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # event reports
 
 
 class Event(SQLModel, table=True):
     """One development (a cluster of reports), e.g. Kazakhstan recognises the Taliban government."""
 
     __tablename__ = "events"
-    __table_args__ = (sa.Index("ix_events_type_actor", "event_type", "actor"),)
+    # Every `history` filter walks one of these newest first and stops at --limit (docs/schema.md).
+    __table_args__ = (
+        sa.Index("ix_events_type_actor", "event_type", "actor"),
+        sa.Index("ix_events_detected", "detected_at", "id"),
+        sa.Index("ix_events_type_detected", "event_type", "detected_at", "id"),
+        sa.Index("ix_events_actor_detected", "actor", "detected_at", "id"),
+        sa.Index("ix_events_feed_detected", "feed_id", "detected_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     event_type: str = Field(max_length=40)
-    actor: str | None = Field(default=None, max_length=8, index=True)
+    actor: str | None = Field(default=None, max_length=8)
     modality: str = Field(max_length=10)
     confidence: float
     headline: str = Field(max_length=1000)
@@ -85,34 +95,58 @@ class Event(SQLModel, table=True):
     evidence: str = Field(max_length=4000)
     rule: str = Field(max_length=100)
     first_item_id: int | None = Field(default=None, foreign_key="items.id")
-    detected_at: datetime | None = utc_column(index=True)
+    feed_id: int | None = Field(default=None, foreign_key="feeds.id")  # the first report's feed
+    detected_at: datetime | None = utc_column()
     published: datetime | None = utc_column()
+
+
+# Partial-index conditions, written as the queries write them (SQLite matches a partial index by the text
+# of the condition; sqlalchemy renders `pruned == False` as `pruned = 0` there and `NOT pruned` is what
+# PostgreSQL reduces `pruned = false` to).
+def _unpruned(also: str = "") -> dict[str, Any]:
+    extra = f" AND {also}" if also else ""
+    return {"sqlite_where": sa.text(f"pruned = 0{extra}"), "postgresql_where": sa.text(f"NOT pruned{extra}")}
+
+
+_REPORTS: dict[str, Any] = {
+    "sqlite_where": sa.text("event_id IS NOT NULL"),
+    "postgresql_where": sa.text("event_id IS NOT NULL"),
+}
 
 
 class Item(SQLModel, table=True):
     """One feed entry, with the classifier's decision about it."""
 
     __tablename__ = "items"
+    # `history --items` lists unpruned items newest first: each filter has an index in that order, holding
+    # only the rows it can return (partial), so a walk never steps over pruned or undecided items.
     __table_args__ = (
         sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
         sa.Index("ix_items_feed_link_key", "feed_id", "link_key"),
+        sa.Index("ix_items_seen", "first_seen_at", "id", **_unpruned()),
+        sa.Index("ix_items_feed_seen", "feed_id", "first_seen_at", "id", **_unpruned()),
+        sa.Index(
+            "ix_items_type_seen", "event_type", "first_seen_at", "id", **_unpruned("event_type IS NOT NULL")
+        ),
+        sa.Index("ix_items_actor_seen", "actor", "first_seen_at", "id", **_unpruned("actor IS NOT NULL")),
+        sa.Index("ix_items_event", "event_id", **_REPORTS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    feed_id: int = Field(foreign_key="feeds.id")
     key: str = Field(max_length=600)
     link_key: str | None = Field(default=None, max_length=600)
     title: str = Field(default="", max_length=2000)
     summary: str = Field(default="", sa_type=sa.Text)
     link: str | None = Field(default=None, max_length=2000)
-    published: datetime | None = utc_column(index=True)
+    published: datetime | None = utc_column()
     published_known: bool = True
-    first_seen_at: datetime | None = utc_column(index=True)
+    first_seen_at: datetime | None = utc_column()
     authors: str = Field(default="", max_length=1000)  # "; "-joined
     tags: str = Field(default="", max_length=1000)
     backlog: bool = False  # older than max_item_age on first sight: never alerts
     pruned: bool = False  # content removed by retention; the key stays so it never comes back as new
-    event_type: str | None = Field(default=None, max_length=40, index=True)
+    event_type: str | None = Field(default=None, max_length=40)
     actor: str | None = Field(default=None, max_length=8)
     modality: str | None = Field(default=None, max_length=10)
     novel: bool | None = None
@@ -121,7 +155,7 @@ class Item(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=40)
     rule: str | None = Field(default=None, max_length=100)
     evidence: str | None = Field(default=None, sa_type=sa.Text)
-    event_id: int | None = Field(default=None, foreign_key="events.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="events.id")
 
 
 class Notice(SQLModel, table=True):
@@ -163,6 +197,7 @@ class Delivery(SQLModel, table=True):
     __tablename__ = "deliveries"
     __table_args__ = (
         sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+        sa.Index("ix_deliveries_status_id", "status", "id"),  # `deliveries --status`, in id order
         sa.UniqueConstraint("event_id", "webhook", name="uq_deliveries_event_webhook"),
     )
 
@@ -219,6 +254,16 @@ class Lease(SQLModel, table=True):
     holder: str | None = Field(default=None, max_length=200)
     token: int = 0
     expires_at: datetime | None = utc_column()
+
+
+class ItemDay(SQLModel, table=True):
+    """Items first seen per UTC day, kept by store.save_items: `stats` reads days without counting items."""
+
+    __tablename__ = "item_days"
+
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD
+    items: int = 0
+    event_reports: int = 0
 
 
 class SchemaVersion(SQLModel, table=True):

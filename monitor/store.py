@@ -24,6 +24,7 @@ FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
 ITEMS = models.Item.__table__  # type: ignore[attr-defined]
 EVENTS = models.Event.__table__  # type: ignore[attr-defined]
 WEBHOOKS = models.Webhook.__table__  # type: ignore[attr-defined]
+ITEM_DAYS = models.ItemDay.__table__  # type: ignore[attr-defined]
 _CHUNK = 400  # bound parameters per IN (...) query
 
 
@@ -255,18 +256,88 @@ def _item_row(
     }
 
 
-def _last_item_id(conn: Connection) -> int:
+def last_item_id(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(ITEMS.c.id), 0))).scalar_one())
 
 
 def _index_text(conn: Connection, after_id: int) -> None:
-    """Add this transaction's items to SQLite's full-text index in one statement (Postgres indexes an
+    """Add this transaction's items to SQLite's full-text indexes in one statement each (Postgres indexes an
     expression by itself). A write transaction is exclusive, so `id > after_id` is exactly this batch."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "INSERT INTO items_fts(rowid, title, summary) SELECT id, title, summary FROM items WHERE id > ?",
             (after_id,),
         )
+        conn.exec_driver_sql(
+            "INSERT INTO reports_fts(rowid, title, summary) SELECT id, title, summary FROM items "
+            "WHERE id > ? AND event_id IS NOT NULL",
+            (after_id,),
+        )
+
+
+def utc_day(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str]:
+    """`YYYY-MM-DD` of a time column, in UTC like every other time the monitor shows."""
+    if dialect == "postgresql":
+        # A timestamptz cast to text is in the session's time zone, which need not be UTC.
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
+    return sa.func.substr(sa.cast(column, sa.String), 1, 10)  # SQLite stores UTC text
+
+
+def _count_items(conn: Connection, feed_id: int, day: str, items: int, reports: int) -> None:
+    """Add a batch to its feed's and its day's counters (the rows `feeds` and `stats` read)."""
+    conn.execute(
+        sa.update(FEEDS)
+        .where(FEEDS.c.id == feed_id)
+        .values(
+            item_count=FEEDS.c.item_count + items, event_report_count=FEEDS.c.event_report_count + reports
+        )
+    )
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(ITEM_DAYS).values(day=day, items=items, event_reports=reports)
+    conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[ITEM_DAYS.c.day],
+            set_={
+                "items": ITEM_DAYS.c["items"] + upsert.excluded["items"],
+                "event_reports": ITEM_DAYS.c.event_reports + upsert.excluded.event_reports,
+            },
+        )
+    )
+
+
+def note_items(conn: Connection, feed_id: int, after_id: int, now: datetime) -> None:
+    """Counters and the event-report search index for a feed's items written outside save_items (official
+    lists' changes): those with an id above `after_id`, in this transaction (it holds the feed's lease)."""
+    mine = sa.and_(ITEMS.c.feed_id == feed_id, ITEMS.c.id > after_id)
+    items, reports = conn.execute(
+        sa.select(sa.func.count(), sa.func.count(ITEMS.c.event_id)).where(mine)
+    ).one()
+    if not items:
+        return
+    _count_items(conn, feed_id, now.astimezone(UTC).date().isoformat(), int(items), int(reports))
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "INSERT INTO reports_fts(rowid, title, summary) SELECT id, title, summary FROM items "
+            "WHERE feed_id = ? AND id > ? AND event_id IS NOT NULL",
+            (feed_id, after_id),
+        )
+
+
+def recount_items(conn: Connection) -> None:
+    """Rebuild the item counters from the items table (the migration that added them; after rows were
+    changed behind the write path's back)."""
+    conn.execute(
+        sa.update(FEEDS).values(
+            item_count=sa.select(sa.func.count()).where(ITEMS.c.feed_id == FEEDS.c.id).scalar_subquery(),
+            event_report_count=sa.select(sa.func.count(ITEMS.c.event_id))
+            .where(ITEMS.c.feed_id == FEEDS.c.id)
+            .scalar_subquery(),
+        )
+    )
+    conn.execute(sa.delete(ITEM_DAYS))
+    day = utc_day(ITEMS.c.first_seen_at, conn.dialect.name)
+    counts = sa.select(day, sa.func.count(), sa.func.count(ITEMS.c.event_id)).group_by(day)
+    conn.execute(sa.insert(ITEM_DAYS).from_select(["day", "items", "event_reports"], counts))
 
 
 # The list ledger (monitor/lists/ledger.py) stores list changes as items through these two.
@@ -359,7 +430,7 @@ def _save_items(
     if quiet:
         conn.execute(sa.insert(ITEMS), quiet)  # executemany: the cold cycle's hot path
         # The write lock is held: these rows got the ids just below the current maximum.
-        first_ids.append(_last_item_id(conn) - len(quiet) + 1)
+        first_ids.append(last_item_id(conn) - len(quiet) + 1)
     # Another replica may be storing a report of the same development right now: take turns on it.
     cluster.lock_identities(conn, [d for _, d, _ in loud], now)
     for item, decision, row in loud:
@@ -378,6 +449,7 @@ def _save_items(
         events.append(NewEvent(event_id, decision, item))
     if first_ids:
         _index_text(conn, min(first_ids) - 1)
+        _count_items(conn, feed_id, now.astimezone(UTC).date().isoformat(), len(rows), attached + len(events))
     return SaveResult(stored=len(batch), events=events, attached=attached)
 
 
@@ -415,16 +487,75 @@ def confirmed_facts(engine: Engine) -> list[tuple[str, str]]:
         return [(row.actor, row.event_type) for row in conn.execute(query)]
 
 
+_BLANK: dict[str, object] = {
+    "title": "",
+    "summary": "",
+    "authors": "",
+    "tags": "",
+    "evidence": None,
+    "pruned": True,
+}
+
+
 def prune_items(engine: Engine, older_than: datetime, *, prune_events: bool) -> int:
     """Blank the content of old items; keep their keys so they never come back as new."""
-    query = sa.update(ITEMS).where(ITEMS.c.first_seen_at < older_than, ITEMS.c.pruned.is_(False))
-    if not prune_events:
-        query = query.where(ITEMS.c.event_id.is_(None))
+    unpruned = ITEMS.c.pruned == False  # noqa: E712 (the condition of the partial index it walks)
+    old = sa.and_(ITEMS.c.first_seen_at < older_than, unpruned)
     with engine.begin() as conn:
-        result = conn.execute(
-            query.values(title="", summary="", authors="", tags="", evidence=None, pruned=True)
-        )
-    return int(result.rowcount)
+        if conn.dialect.name == "sqlite":
+            count = _rewrite_blank(conn, sa.and_(old, ITEMS.c.event_id.is_(None)))
+        else:
+            count = conn.execute(
+                sa.update(ITEMS).where(old, ITEMS.c.event_id.is_(None)).values(**_BLANK)
+            ).rowcount
+        if prune_events:
+            count += conn.execute(
+                sa.update(ITEMS).where(old, ITEMS.c.event_id.is_not(None)).values(**_BLANK)
+            ).rowcount
+    return int(count)
+
+
+def _rewrite_blank(conn: Connection, which: sa.ColumnElement[bool]) -> int:
+    """SQLite frees a page only when rows are deleted from it, not when they shrink: blanked rows are deleted
+    and inserted again, same ids, so their old pages can be given back (return_space). Not for event reports,
+    which events point at."""
+    columns = [sa.literal(_BLANK[c.name]).label(c.name) if c.name in _BLANK else c for c in ITEMS.c]
+    conn.exec_driver_sql("DROP TABLE IF EXISTS temp.blanked")
+    rows = sa.select(*columns).where(which)
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE blanked AS " + str(rows.compile(conn, compile_kwargs={"literal_binds": True}))
+    )
+    count = int(conn.exec_driver_sql("SELECT count(*) FROM temp.blanked").scalar_one())
+    conn.exec_driver_sql("DELETE FROM items WHERE id IN (SELECT id FROM temp.blanked)")
+    names = ", ".join(c.name for c in ITEMS.c)
+    conn.exec_driver_sql(f"INSERT INTO items ({names}) SELECT {names} FROM temp.blanked")
+    conn.exec_driver_sql("DROP TABLE temp.blanked")
+    return count
+
+
+def return_space(engine: Engine) -> int | None:
+    """After a prune, give the space it freed back to the file system; the bytes returned. SQLite only:
+    the full-text index drops the pruned text (FTS5 'optimize'), then the freed pages leave the file
+    (incremental vacuum; a file made before auto_vacuum was on is converted by one full VACUUM). On
+    PostgreSQL None: (auto)vacuum makes the space reusable for new rows, and the files keep their size."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        before = _file_bytes(conn)
+        conn.exec_driver_sql("INSERT INTO items_fts(items_fts) VALUES ('optimize')")
+        if conn.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 2:  # incremental
+            # executescript runs it to the end; a plain execute() frees one page per step.
+            raw: Any = conn.connection.dbapi_connection
+            raw.executescript("PRAGMA incremental_vacuum;")
+        else:
+            conn.exec_driver_sql("VACUUM")  # auto_vacuum=INCREMENTAL was set on connect: VACUUM applies it
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        return before - _file_bytes(conn)
+
+
+def _file_bytes(conn: Connection) -> int:
+    pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+    return pages * int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
 
 
 def stale_cutoff(now: datetime, days: int) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -15,7 +16,7 @@ def run_bench(script: str, *args: str) -> str:
         [sys.executable, str(REPO / "bench" / script), *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -44,3 +45,21 @@ def test_lists_bench_measures_both_lists_against_the_lower_bound() -> None:
         assert re.search(rf"^{fmt}: [\d.]+ MiB, \d+ entries, \d+ selected", out, re.MULTILINE), out
     assert len(re.findall(r"^  time / lower bound: [\d.]+", out, re.MULTILINE)) == 2
     assert len(re.findall(r"^  peak memory / body size: [\d.]+", out, re.MULTILINE)) == 2
+
+
+def test_history_bench_times_every_shape_on_both_databases(tmp_path: Path, postgres: str) -> None:
+    tag = f"t{uuid.uuid4().hex[:8]}"
+    out = run_bench(
+        "history.py",
+        *("--small", "200", "--large", "600", "--runs", "1", "--store-items", "50"),
+        *("--cache", str(tmp_path), "--tag", tag, "--discard"),
+    )
+    for db in ("sqlite", "postgresql"):
+        assert f"## {db}: 200 vs 600 items" in out
+    shapes = re.findall(
+        r"^\| ([a-z][^|]*?) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| (?:ok|MISSED) \|$", out, re.M
+    )
+    assert len(shapes) == 2 * 28 and {"stats", "items --search rare", "deliveries"} <= set(shapes), out
+    assert len(re.findall(r"^store: \d+ us/item at 200, \d+ us/item at 600", out, re.M)) == 2, out
+    assert len(re.findall(r"^prune at 600: \d+ items .* MB returned\)$", out, re.M)) == 2, out
+    assert not list(tmp_path.glob("*.db"))  # --discard removed what it built

@@ -34,7 +34,7 @@ from history_cases.wire import (
 )
 from httpserver import LoopbackServer, Reply
 
-from monitor import history, models
+from monitor import history, models, store
 from monitor.cli import EVENT_COLUMNS, ITEM_COLUMNS
 from monitor.errors import InputError
 
@@ -77,6 +77,7 @@ def _move(engine: sa.Engine, story: Story, when: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(sa.update(ITEMS).where(ITEMS.c.link == link).values(first_seen_at=when))
         conn.execute(sa.update(EVENTS).where(EVENTS.c.link == link).values(detected_at=when))
+        store.recount_items(conn)  # the day counters follow a rewritten history
 
 
 @pytest.fixture(scope="module")

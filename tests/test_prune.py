@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from history_cases.wire import FOOTBALL, KZ, OIL, WEATHER, Story, cli, poll, rss, write_config
 from httpserver import LoopbackServer, Reply
 
-from monitor import models
+from monitor import models, store
 
 ITEMS = models.Item.__table__
 EVENTS = models.Event.__table__
@@ -111,6 +111,7 @@ def test_prune_events_also_blanks_event_reports_but_keeps_the_event(tmp_path: Pa
     rows = stored(url)
     assert rows[link(KZ)]["pruned"] is True and rows[link(FOOTBALL)]["pruned"] is True
     assert [e["headline"] for e in history(config)] == [KZ.title]
+    assert history(config, "--search", "Kazakhstan") == []  # its reports' text is gone from the index too
 
 
 def test_retention_disabled_prunes_nothing(tmp_path: Path) -> None:
@@ -122,3 +123,36 @@ def test_retention_disabled_prunes_nothing(tmp_path: Path) -> None:
     age_everything(url, 1000)
     assert cli(config, "prune")[0] == 0
     assert stored(url)[link(FOOTBALL)]["pruned"] is False
+
+
+def test_prune_gives_the_space_back_to_the_file_system(tmp_path: Path) -> None:
+    """A SQLite file shrinks after a prune (incremental vacuum), instead of keeping its size for ever."""
+    from monitor.db import open_database
+    from monitor.domain import Decision, FeedItem
+
+    db = tmp_path / "monitor.db"
+    url = f"sqlite:///{db}"
+    config = write_config(tmp_path, url, {"wire": "http://127.0.0.1:9/rss"})
+    engine = open_database(url)
+    feed_id = store.sync_feeds(engine, [("wire", "http://127.0.0.1:9/rss")], datetime.now(UTC))["wire"].id
+    quiet = Decision(False, None, None, None, None, 0.0, None, "not_relevant")
+    old = datetime.now(UTC) - timedelta(days=40)
+    for poll_no in range(20):
+        batch = [
+            (
+                FeedItem(f"guid:{poll_no}-{n}", f"Story {n}", f"words {n} " * 150, None, old, True),
+                quiet,
+                False,
+            )
+            for n in range(50)
+        ]
+        store.save_items(engine, feed_id, batch, {}, old, lambda *_: None)
+    engine.dispose()
+    before = db.stat().st_size
+
+    code, out, err = cli(config, "prune", "--days", "30")
+    assert code == 0, err
+    assert "1000 items pruned" in out and "MB returned to the file system" in out
+    assert db.stat().st_size < before / 2
+    code, out, _ = cli(config, "prune", "--days", "30")  # nothing left to prune: nothing to return
+    assert code == 0 and out.startswith("0 items pruned") and "returned" not in out

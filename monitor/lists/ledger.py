@@ -83,10 +83,12 @@ def commit(
         _write_entries(conn, write.feed_id, write.found, now)
         # Another replica may be storing the same listing from another list: take turns on it.
         cluster.lock_keys(conn, [_copy_key(d.change) for d in write.described if d.decision.alert], now)
+        before = store.last_item_id(conn)
         for one in write.described:
             event = _write_change(conn, write.feed_id, one, write.found.held, now, on_event)
             if event is not None:
                 events.append(event)
+        store.note_items(conn, write.feed_id, before, now)  # stats counters, event-report search
         for kind, detail in notices:
             on_notice(conn, write.feed_id, kind, detail)
     return events
