@@ -122,6 +122,7 @@ def config(folder: Path, port: int) -> Path:
     path.write_text(
         f"database: sqlite:///{folder / 'monitor.db'}\n"
         "defaults:\n  interval: 1s\n  jitter: 0s\n  timeout: 5s\n"
+        "replicas:\n  lease: 8s\n"  # a killed run's claimed feed is polled again after this
         f"feeds:\n  - name: wire\n    url: http://127.0.0.1:{port}/feed\n"
         f"webhooks:\n{hooks}"
         "delivery:\n  timeout: 1s\n  backoff: [0s, 500ms, 1s]\n  max_age: 1h\n  digest_after: 5\n"
@@ -186,6 +187,7 @@ def check(world: World, database: Path, kills: int, elapsed: float) -> dict[str,
     changed = [key for key, copies in by_id.items() if any(c != copies[0] for c in copies)]
     two_ids = [key for key, ids in ids_per_alert.items() if len(ids) > 1]
     copies = sum(len(c) for c in by_id.values())
+    alert_copies = sum(len(headlines) for _, _, headlines in world.requests)
     return {
         "kills": kills,
         "seconds": round(elapsed),
@@ -194,6 +196,8 @@ def check(world: World, database: Path, kills: int, elapsed: float) -> dict[str,
         "digests": sum(1 for _, _, h in world.requests if len(h) > 1),
         "distinct_ids": len(by_id),
         "resent_requests": copies - len(by_id),
+        "alerts_delivered": len(received),  # (target, alert) pairs
+        "duplicate_alert_copies": alert_copies - len(received),  # each under its first copy's id
         "lost": len(missing),
         "resend_with_other_content": len(changed),
         "alert_under_two_ids": len(two_ids),
