@@ -192,7 +192,8 @@ class Sender:
             )
             if renewed is None or renewed.token != claim.token:
                 return SOON  # the claim lapsed and moved on: the new holder keeps the order
-            outcome = await self._attempt(hook, group, renewed)
+            claim = renewed  # with the target's pause as another sender may have stored it
+            outcome = await self._attempt(hook, group, claim)
             if outcome == "taken":
                 log.debug("deliveries taken by another sender", extra={"webhook": hook.name})
                 return SOON
