@@ -497,22 +497,30 @@ _BLANK: dict[str, object] = {
 }
 
 
+_PRUNE_CHUNK = 5000  # rows per transaction: the write lock and the WAL stay small while a big prune runs
+
+
 def prune_items(engine: Engine, older_than: datetime, *, prune_events: bool) -> int:
-    """Blank the content of old items; keep their keys so they never come back as new."""
+    """Blank the content of old items; keep their keys so they never come back as new. Runs in chunks of
+    short transactions, so a first prune of a large history never holds the database for long."""
     unpruned = ITEMS.c.pruned == False  # noqa: E712 (the condition of the partial index it walks)
     old = sa.and_(ITEMS.c.first_seen_at < older_than, unpruned)
-    with engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            count = _rewrite_blank(conn, sa.and_(old, ITEMS.c.event_id.is_(None)))
-        else:
-            count = conn.execute(
-                sa.update(ITEMS).where(old, ITEMS.c.event_id.is_(None)).values(**_BLANK)
-            ).rowcount
-        if prune_events:
-            count += conn.execute(
-                sa.update(ITEMS).where(old, ITEMS.c.event_id.is_not(None)).values(**_BLANK)
-            ).rowcount
-    return int(count)
+    kinds = [ITEMS.c.event_id.is_(None), *([ITEMS.c.event_id.is_not(None)] if prune_events else [])]
+    count = 0
+    for kind in kinds:
+        while True:
+            chunk = sa.select(ITEMS.c.id).where(old, kind).limit(_PRUNE_CHUNK).scalar_subquery()
+            with engine.begin() as conn:
+                if conn.dialect.name == "sqlite" and kind is kinds[0]:
+                    done = _rewrite_blank(conn, ITEMS.c.id.in_(chunk))
+                else:
+                    done = conn.execute(
+                        sa.update(ITEMS).where(ITEMS.c.id.in_(chunk)).values(**_BLANK)
+                    ).rowcount
+            count += done
+            if done < _PRUNE_CHUNK:
+                break
+    return count
 
 
 def _rewrite_blank(conn: Connection, which: sa.ColumnElement[bool]) -> int:
