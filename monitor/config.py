@@ -18,7 +18,7 @@ import math
 import os
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -577,6 +577,7 @@ def load_config(
     deferred: set[int] = set()
     if not webhook_secrets:
         raw, deferred = _defer_unset_webhook_secrets(raw, env)
+    _check_variables_set(raw, env, source)
     try:
         data = _expand_mapping(raw, "", env, source)
         config = Config.model_validate({**data, "path": file})
@@ -595,6 +596,30 @@ _SECRET_STAND_INS = {
     "url": "https://unset.invalid/",
     "secret": "whsec_" + base64.b64encode(b"unset").decode(),
 }
+
+
+def _unset_variables(value: object, key: str, env: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """(key path, variable) for every ``${VAR}`` without a default whose variable is unset."""
+    if isinstance(value, str):
+        for match in _VARIABLE.finditer(value):
+            if match["name"] and match["name"] not in env and match["default"] is None:
+                yield key, match["name"]
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _unset_variables(item, _join(key, name), env)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unset_variables(item, f"{key}[{index}]", env)
+
+
+def _check_variables_set(raw: dict[Any, Any], env: Mapping[str, str], source: _Source) -> None:
+    """Every unset variable in one error, so that a deployment fixes them all at once."""
+    unset = sorted(_unset_variables(raw, "", env), key=lambda pair: source.line_of(pair[0]) or 0)
+    if unset:
+        key, name = unset[0]
+        others = ", ".join(f"{other} ({where})" for where, other in unset[1:])
+        also = f"; also unset: {others}" if others else ""
+        raise source.error(key, f"environment variable {name} is not set (no default given){also}")
 
 
 def _uses_unset_variable(text: str, env: Mapping[str, str]) -> bool:

@@ -89,6 +89,7 @@ def test_commands_that_send_need_every_secret(tmp_path: Path, command: list[str]
     code, _, err = cli(config, *command, env={"TEAM_SLACK_URL": None, "SIGNING_SECRET": None})
     assert code == 2
     assert "webhooks[0].url: environment variable TEAM_SLACK_URL is not set" in err
+    assert "also unset: SIGNING_SECRET (webhooks[1].secret)" in err  # every one at once
 
 
 def test_other_mistakes_in_a_webhook_are_still_reported_without_its_secret(tmp_path: Path) -> None:
