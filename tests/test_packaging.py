@@ -4,6 +4,7 @@ package data, and every package under monitor/ is in the wheel."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -38,12 +39,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Built and installed offline: the test environment's setuptools builds it, and the fresh venv sees
     this environment's dependencies (not the editable checkout) through a .pth line."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the sources: an in-tree build would leave build/ (and stale files) in the checkout.
+    source = tmp / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for name in ("monitor", "seeds"):
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     run(
         sys.executable,
         "-m",
         "pip",
         "wheel",
-        REPO,
+        source,
         "--no-deps",
         "--no-build-isolation",
         "-q",
