@@ -246,3 +246,29 @@ def test_the_documented_failure_backoff_is_the_code() -> None:
         waited = (next_poll(ctx, feed, now, errors) - now).total_seconds()  # type: ignore[arg-type]
         documented = min(config.defaults.backoff_cap, 60 * 2 ** (errors - 1))
         assert documented <= waited <= documented * 1.2
+
+
+def documented_table_columns() -> list[tuple[str, list[str]]]:
+    schema = (REPO / "docs" / "schema.md").read_text(encoding="utf-8")
+    found = []
+    for table, columns in re.findall(r"^\| `(\w+)` \| .*? \| (.*) \|$", schema, flags=re.M):
+        plain = re.sub(r"\([^)]*\)", "", columns.replace("\\|", "|"))  # values and notes in parentheses
+        plain = re.sub(r"-> \w+", "", plain)  # foreign-key targets
+        found.append((table, re.findall(r"`(\w+)`", plain)))
+    return found
+
+
+@pytest.mark.parametrize(("table", "columns"), documented_table_columns(), ids=lambda v: str(v)[:20])
+def test_documented_database_columns_exist(tmp_path: Path, table: str, columns: list[str]) -> None:
+    import sqlalchemy as sa
+
+    from monitor.db import open_database
+
+    engine = open_database(f"sqlite:///{tmp_path / 'm.db'}")
+    try:
+        real = {column["name"] for column in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+    if table == "items_fts":
+        real |= {"rowid"}
+    assert set(columns) <= real, f"docs/schema.md names columns {table} lacks: {set(columns) - real}"
