@@ -109,6 +109,7 @@ def create_event(conn: Connection, decision: Decision, item: FeedItem, item_id: 
         "link": item.link[:2000] if item.link else None,
         "evidence": (evidence.sentence if evidence else item.title)[:4000],
         "rule": evidence.rule if evidence else "",
+        "act": decision.act,
         "first_item_id": item_id,
         "feed_id": sa.select(ITEMS.c.feed_id).where(ITEMS.c.id == item_id).scalar_subquery(),
         "detected_at": now,

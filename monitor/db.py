@@ -187,6 +187,12 @@ def _history_at_scale(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _event_acts(conn: Connection) -> None:
+    # The kind of step of each event, so a confirmed one-off act (a recognition, a delisting) is known as
+    # such after a restart; older events keep NULL, which reads as "any kind".
+    _add_columns(conn, models.Event.__table__, ["act"])  # type: ignore[attr-defined]
+
+
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _full_text_and_views,
@@ -195,6 +201,7 @@ MIGRATIONS: list[Migration] = [
     _official_sources,
     _delivery_lanes,
     _history_at_scale,
+    _event_acts,
 ]
 
 

@@ -96,6 +96,7 @@ class Decision:
     confidence: float  # 0..1
     evidence: Evidence | None
     reason: Reason | None = None  # set when alert is False
+    act: str | None = None  # the kind of step (classify/acts.py): a one-off act is never news twice
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -114,6 +115,7 @@ class Decision:
                 "actor_text": self.evidence.actor_text,
             },
             "reason": self.reason,
+            "act": self.act,
         }
 
 

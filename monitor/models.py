@@ -94,6 +94,7 @@ class Event(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=2000)
     evidence: str = Field(max_length=4000)
     rule: str = Field(max_length=100)
+    act: str | None = Field(default=None, max_length=40)  # the kind of step; one-off acts never alert twice
     first_item_id: int | None = Field(default=None, foreign_key="items.id")
     feed_id: int | None = Field(default=None, foreign_key="feeds.id")  # the first report's feed
     detected_at: datetime | None = utc_column()

@@ -345,6 +345,7 @@ def grow(baseline: Baseline, events: Sequence[store.NewEvent]) -> Baseline:
             date=e.item.published.date(),
             source=e.item.link or "",
             note=e.item.title[:200],
+            act=e.decision.act,
         )
         for e in events
         if e.decision.modality == "asserted" and e.decision.actor and e.decision.event_type

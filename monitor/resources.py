@@ -72,8 +72,9 @@ def baseline_with_history(config: Config, engine: Engine) -> Baseline:
             date=today,
             source="database",
             note="",
+            act=act,
         )
-        for actor, event_type in store.confirmed_facts(engine)
+        for actor, event_type, act in store.confirmed_facts(engine)
     ]
     return baseline.with_facts(facts) if facts else baseline
 

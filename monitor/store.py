@@ -476,15 +476,15 @@ def sync_webhooks(engine: Engine, hooks: Iterable[tuple[str, str, str]], now: da
                 )
 
 
-def confirmed_facts(engine: Engine) -> list[tuple[str, str]]:
-    """(actor, event_type) of asserted events: they grow the classifier's baseline."""
+def confirmed_facts(engine: Engine) -> list[tuple[str, str, str | None]]:
+    """(actor, event_type, act) of asserted events: they grow the classifier's baseline."""
     query = (
-        sa.select(EVENTS.c.actor, EVENTS.c.event_type)
+        sa.select(EVENTS.c.actor, EVENTS.c.event_type, EVENTS.c.act)
         .where(EVENTS.c.modality == "asserted", EVENTS.c.actor.is_not(None))
         .distinct()
     )
     with engine.connect() as conn:
-        return [(row.actor, row.event_type) for row in conn.execute(query)]
+        return [(row.actor, row.event_type, row.act) for row in conn.execute(query)]
 
 
 _BLANK: dict[str, object] = {

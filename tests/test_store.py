@@ -173,3 +173,24 @@ def test_changed_feed_url_forgets_learned_state(engine: sa.Engine) -> None:
 def test_a_key_repeated_in_one_batch_is_stored_once(engine: sa.Engine) -> None:
     batch = [(item("guid:1", "first"), quiet()), (item("guid:1", "second"), quiet())]
     assert save(engine, feed_id(engine), batch, []).stored == 1
+
+
+def test_a_confirmed_one_off_act_is_known_after_a_restart(
+    engine: sa.Engine, tmp_path: pytest.TempPathFactory
+) -> None:
+    """A delisting the daemon found once stays known with its act: a later present-tense report of it,
+    after a restart, is a restatement (it joins the event as a source), not a second alert."""
+    from monitor.classify import classify, load_baseline
+    from monitor.resources import baseline_with_history
+
+    headline = "Kazakhstan removes the Taliban from its list of terrorist organisations"
+    seed = load_baseline(None)
+    first = classify(headline, "", seed)
+    assert first.alert and first.act == "terror_delisting"
+    saved = save(engine, feed_id(engine), [(item("a", headline), first)], [hook()])
+    assert len(saved.events) == 1
+
+    config = type("Config", (), {"baseline": None})()  # only the baseline path is read
+    grown = baseline_with_history(config, engine)  # type: ignore[arg-type]
+    again = classify("Kazakhstan strikes Taliban off terrorist list", "", grown)
+    assert (again.alert, again.reason, again.act) == (False, "restatement", "terror_delisting")

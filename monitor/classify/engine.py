@@ -740,6 +740,7 @@ def _decide(chosen: Candidate, valid: list[Candidate], baseline: Baseline, title
         _confidence(chosen, valid, actor),
         evidence,
         None if alert else reason,
+        chosen.act or None,
     )
 
 
