@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor import models, search, store
+from monitor import models, search
 from monitor.errors import InputError
 from monitor.redact import redact_url
 
@@ -143,7 +143,25 @@ def _reports_matching(conn: sa.Connection, query: search.Query) -> Any:
             .bindparams(q=search.fts5(query))
             .columns(sa.column("event_id"))
         )
-    return sa.select(ITEMS.c.event_id).where(ITEMS.c.event_id.is_not(None), _tsquery(query))
+    reports = sa.select(ITEMS.c.event_id).where(ITEMS.c.event_id.is_not(None), _tsquery(query))
+    return _through_gin(conn, reports) or [-1]  # a few hundred event reports a year: all of them
+
+
+def _through_gin(conn: sa.Connection, query: sa.Select[Any]) -> list[int]:
+    """Run `query` with only bitmap (GIN) scans allowed, in a transaction of its own: to_tsvector is
+    computed again for every row any other plan visits, and the planner, which cannot tell, walked a
+    million rows for a rare word (issue 13)."""
+    with conn.engine.connect() as own:
+        own.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        own.exec_driver_sql("SET LOCAL enable_indexscan = off")
+        return [int(v) for v in own.execute(query).scalars() if v is not None]
+
+
+_GIN_MATCHES = 5000  # up to this many matches the search index lists them; beyond, walking newest first wins
+_ESTIMATE = sa.text(
+    "EXPLAIN (FORMAT JSON) SELECT id FROM items WHERE "
+    "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(summary, '')) @@ to_tsquery('simple', :q)"
+)
 
 
 def events(engine: Engine, f: Filters) -> list[dict[str, object]]:
@@ -195,9 +213,10 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
     """Every stored (unpruned) item with its decision, newest first."""
     terms = search.parse(f.search or "")
     with engine.connect() as conn:
-        query = (
-            _items_by_text(f, terms) if terms and conn.dialect.name == "sqlite" else _items_query(f, terms)
-        )
+        if terms and conn.dialect.name == "sqlite":
+            query = _items_by_text(f, terms)
+        else:
+            query = _items_query(f, terms, _matching_ids(conn, terms) if terms else None)
         page = query.subquery()
         named = sa.select(page, FEEDS.c.name.label("feed")).join(FEEDS, FEEDS.c.id == page.c.feed_id)
         rows = [_plain(row) for row in conn.execute(named)]
@@ -205,10 +224,25 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
     return [{k: v for k, v in row.items() if k != "feed_id"} for row in rows]
 
 
-def _items_query(f: Filters, terms: search.Query | None) -> sa.Select[Any]:
+def _matching_ids(conn: sa.Connection, terms: search.Query) -> list[int] | None:
+    """On PostgreSQL, the ids of the matching items when there are few (a rare or absent word: the GIN
+    index lists them, and sorting them is cheap); None for a common word, which the date index finds
+    newest first sooner than GIN could list its hundreds of thousands of matches. The planner's estimate
+    (from the index's statistics) tells which; a stored tsvector column would make both cheap (not done)."""
+    matching = sa.select(ITEMS.c.id).where(_tsquery(terms))
+    plan = conn.execute(_ESTIMATE, {"q": search.tsquery(terms)}).scalar_one()
+    if float(plan[0]["Plan"]["Plan Rows"]) >= 2 * _GIN_MATCHES:
+        return None
+    found = _through_gin(conn, matching.limit(_GIN_MATCHES))
+    return found if len(found) < _GIN_MATCHES else None
+
+
+def _items_query(f: Filters, terms: search.Query | None, ids: list[int] | None = None) -> sa.Select[Any]:
     unpruned = ITEMS.c.pruned == False  # noqa: E712 (written as the partial indexes' condition)
     query: sa.Select[Any] = sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id).where(unpruned)
-    if terms:
+    if ids is not None:
+        query = query.where(ITEMS.c.id.in_(ids))
+    elif terms:
         query = query.where(_tsquery(terms))
     return _filtered(query.order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc()), f, ITEM_COLUMNS)
 
@@ -230,7 +264,7 @@ def _items_by_text(f: Filters, terms: search.Query) -> sa.Select[Any]:
 def stats(engine: Engine) -> dict[str, list[dict[str, object]]]:
     """Counts per feed, event type, actor and day. Item counts come from the counters the write path keeps
     (feeds.item_count, item_days), so they cost the same at a million items as at ten."""
-    day = store.utc_day(EVENTS.c.detected_at, engine.dialect.name)
+    day = models.utc_day(EVENTS.c.detected_at, engine.dialect.name)
     queries = {
         "feeds": sa.select(
             FEEDS.c.name.label("feed"),

@@ -35,6 +35,14 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def utc_day(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str]:
+    """`YYYY-MM-DD` of a time column, in UTC like every other time the monitor shows."""
+    if dialect == "postgresql":
+        # A timestamptz cast to text is in the session's time zone, which need not be UTC.
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
+    return sa.func.substr(sa.cast(column, sa.String), 1, 10)  # SQLite stores UTC text
+
+
 def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 

@@ -275,14 +275,6 @@ def _index_text(conn: Connection, after_id: int) -> None:
         )
 
 
-def utc_day(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str]:
-    """`YYYY-MM-DD` of a time column, in UTC like every other time the monitor shows."""
-    if dialect == "postgresql":
-        # A timestamptz cast to text is in the session's time zone, which need not be UTC.
-        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
-    return sa.func.substr(sa.cast(column, sa.String), 1, 10)  # SQLite stores UTC text
-
-
 def _count_items(conn: Connection, feed_id: int, day: str, items: int, reports: int) -> None:
     """Add a batch to its feed's and its day's counters (the rows `feeds` and `stats` read)."""
     conn.execute(
@@ -335,7 +327,7 @@ def recount_items(conn: Connection) -> None:
         )
     )
     conn.execute(sa.delete(ITEM_DAYS))
-    day = utc_day(ITEMS.c.first_seen_at, conn.dialect.name)
+    day = models.utc_day(ITEMS.c.first_seen_at, conn.dialect.name)
     counts = sa.select(day, sa.func.count(), sa.func.count(ITEMS.c.event_id)).group_by(day)
     conn.execute(sa.insert(ITEM_DAYS).from_select(["day", "items", "event_reports"], counts))
 
