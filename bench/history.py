@@ -394,6 +394,8 @@ def bench_backend(backend: Backend, sizes: tuple[int, int], args: argparse.Names
         )
     for engine in engines:
         engine.dispose()
+    if args.queries_only:
+        return missed
     costs = [store_cost(backend, size, texts, args.store_items) for size in sizes]
     print(
         f"\nstore: {costs[0]:.0f} us/item at {sizes[0]:,}, {costs[1]:.0f} us/item at {sizes[1]:,} "
@@ -432,6 +434,7 @@ def main() -> None:
     parser.add_argument("--store-items", type=int, default=5000, help="items stored to measure store cost")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--build-only", action="store_true", help="build (or keep) the histories and stop")
+    parser.add_argument("--queries-only", action="store_true", help="time the query shapes, not store/prune")
     parser.add_argument("--tag", default="", help="a name part for the kept histories (keeps runs apart)")
     parser.add_argument("--discard", action="store_true", help="drop the histories this run used, at the end")
     args = parser.parse_args()
