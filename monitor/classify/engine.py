@@ -665,12 +665,17 @@ def _set_history(candidate: Candidate, window: str, trigger: int, published: dat
         for match in _cue_matches(_PAST, window)
         if not _aside_of_actor(window, match, trigger) and not trigger <= match.start() < span_end
     )
+    candidate.ongoing = tuple(
+        window[match.start() : match.end()]
+        for match in _cue_matches(_ONGOING, window)
+        # "extends the emergency, keeping assets blocked": keeping is the renewal's effect, not the news
+        if not (R.KEEP_CUE.match(window[match.start() : match.end()]) and match.start() >= span_end)
+    )
     candidate.dated = tuple(
         window[match.start() : match.end()]
         for match in _cue_matches(_DATED, window)
         if _is_past(match, published)  # reads the month case-blind
     )
-    candidate.ongoing = tuple(window[match.start() : match.end()] for match in _cue_matches(_ONGOING, window))
 
 
 def _aside_of_actor(window: str, match: re.Match[str], trigger: int) -> bool:

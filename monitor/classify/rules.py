@@ -54,7 +54,7 @@ class Rule:
 
 
 _SANCTION_NOUN = (
-    r"(?:sanctions?|restrictive\s+measures|asset\s+freezes?|travel[\s-]+bans?|visa\s+(?:restrictions|bans?)"
+    r"(?:sanctions?(?!\s+(?:relief|exemptions?|waivers?|carve-?outs?))|restrictive\s+measures|asset\s+freezes?|travel[\s-]+bans?|visa\s+(?:restrictions|bans?)"
     r"|entry\s+bans?|penalties|embargo(?:es)?)"
 )
 _SANCTION_KEYS = ("sanction", "measures", "freez", " ban", "-ban", "visa", "penalt", "embargo")
@@ -160,7 +160,7 @@ RULES: tuple[Rule, ...] = (
         "upgrade.raise",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:upgrad|rais|elevat|restor)\w*" + gap(8) + r"(?:embassy|ambassador(?:ial)?)\b"
+            r"\b(?:upgrad|rais|elevat|restor)\w*" + gap(10) + r"(?:embassy|ambassador(?:ial)?)\b"
             r"|\bbec(?:ame|omes?|oming)\s+(?:a\s+|an\s+)?(?:full\s+)?embassy\b"
             r"|\b(?:upgrad|elevat)\w*" + gap(3) + r"(?:mission|relations|ties|representation)\b",
             _I,
@@ -247,6 +247,7 @@ RULES: tuple[Rule, ...] = (
             r"|\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b"
             r"|\b(?:issu|grant|extend|renew)\w*\s+(?:[\w'-]+\s+){0,3}?(?:licen[cs]es?|authori[sz]ations?)\b"
             r"|\b(?:grant|give|gave)\w*\s+(?:[\w'-]+\s+){0,2}?permission\b"
+            r"|\bsanctions\s+relief\b"
             r"|\b(?:allow|permit|authori[sz])\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly|meet|go)\b"
             r"|\blet(?:s|ting)?\s+(?:[\w'’,-]+\s+){1,10}?(?:travel|visit|attend|fly)\b"
             r"|\bhumanitarian\s+authori[sz]ations?\b",
@@ -259,6 +260,7 @@ RULES: tuple[Rule, ...] = (
             "licen",
             "carve",
             "permission",
+            "relief",
             "exception",
             "authori",
             "travel",
@@ -393,7 +395,8 @@ RULES: tuple[Rule, ...] = (
             + gap(8)
             + r"(?:"
             + _SANCTION_NOUN
-            + r"|sanctions\s+regime|(?:national|assets?|sanctions)\s+emergency)\b"
+            + r"|sanctions\s+regime"
+            + r"|(?:national|assets?|sanctions|Afghanistan|Afghan)\s+(?:national\s+)?emergency)\b"
             + r"(?![\w'-]*\s*(?:exemptions?|waivers?|licen[cs]es?|carve-?outs?))"
             r"|\bcontinuation\s+of\s+(?:the\s+)?national\s+emergency\b"
             r"|\bnational\s+emergency\b[^.;]{0,120}?\bis\s+continued\b",
@@ -603,6 +606,7 @@ INTERESTED_SOURCE = re.compile(
     r"\b(?:" + _MOVEMENT + r"|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
 )
 # Of the ongoing cues, those that say nothing changed: not news even for a fact the baseline lacks.
+KEEP_CUE = re.compile(r"(?:keep|kept|maintain|uphold|upheld)", re.I)
 NO_CHANGE = re.compile(
     r"^(?:remain|stay|unchanged|in\s+force|still|keep|kept|maintain|uphold|upheld|(?:is|are|was|were)\s)",
     re.I,
