@@ -99,13 +99,27 @@ ENTITY_RE = re.compile(r"(?<![\w.])(?:" + _trie_pattern(list(_FORMS)) + r")(?![\
 
 
 _POSSESSIVE_GAP = re.compile(r"['’]s\s+$")
+# A headline rebuilt from a URL slug is all lower case ("kazakhstan delists taliban"): there, names of five
+# letters or more are matched case-blind. Shorter ones ("us", "un", "eu") and names that are also common
+# words stay case-sensitive.
+_COMMON_WORDS = frozenset(
+    {"turkey", "china", "jordan", "georgia", "guinea", "chad", "niger", "monaco", "malta"}
+)
+_LOWER_FORMS: dict[str, tuple[str | None, str]] = {}
+for _form, _value in _FORMS.items():
+    if len(_form) >= 5 and _form.lower() not in _COMMON_WORDS:
+        _LOWER_FORMS.setdefault(_form.lower(), _value)
+LOWER_ENTITY_RE = re.compile(
+    r"(?<![\w.])(?:" + _trie_pattern(list(_LOWER_FORMS)) + r")(?![\w]|-(?:born|based)\b)"
+)
 
 
 def find_mentions(text: str) -> list[Mention]:
     mentions: list[Mention] = []
-    for match in ENTITY_RE.finditer(text):
+    lower = text.islower()  # no capital anywhere: a slug
+    for match in (LOWER_ENTITY_RE if lower else ENTITY_RE).finditer(text):
         surface = match.group()
-        code, kind = _FORMS[surface]
+        code, kind = _LOWER_FORMS[surface] if lower else _FORMS[surface]
         previous = mentions[-1] if mentions else None
         if (
             previous is not None

@@ -769,7 +769,9 @@ MOVEMENT_OBJECT = re.compile(
 RECEIVING = re.compile(r"(?:accept|receiv|approv)", _I)
 # "lifts the ban" with no travel, entry or visa: the ban on the movement itself.
 BAN_ON_MOVEMENT = re.compile(
-    r"\b(?:the|its)\s+ban\b(?![\s-]+(?:on\s+(?:travel|entry|visas?|imports?|exports?)))", _I
+    r"(?<![\w-])(?<!travel\s)(?<!entry\s)(?<!visa\s)(?<!import\s)(?<!export\s)ban\b"
+    r"(?!\s+on\s+(?:travel|entry|visas?|imports?|exports?))",
+    _I,
 )
 AMBASSADOR = re.compile(r"\bambassadors?\b|\bcredentials\b|\bletters?\s+of\s+credence\b", _I)
 # Where a Taliban diplomat is posted: "to Germany", "in New Delhi", "at the embassy in Berlin".

@@ -28,6 +28,7 @@ FLOORS = [
     ("sets/blind-b.jsonl", None, (0.93, 0.93, 0.95, 0.95)),
     ("sets/blind-c.jsonl", None, (0.95, 0.95, 0.95, 0.95)),
     ("sets/blind-d.jsonl", None, (0.90, 0.93, 0.95, 0.95)),
+    ("sets/blind-e.jsonl", None, (0.92, 0.90, 0.95, 0.95)),
 ]
 HERE = Path(__file__).parent
 
