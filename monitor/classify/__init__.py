@@ -1,13 +1,31 @@
 """The classifier: does a news item report a new recognition of the Taliban or a sanctions change?
 
 Public API: `classify`, `explain`, `classify_jsonl`, `load_baseline`, `Baseline`, `Fact`,
-`actor_name`, `resolve_actor`.
+`actor_name`, `resolve_actor`. Names are loaded on first use, so a command that only needs the gazetteer
+(`actor_name`, `resolve_actor`) does not compile the engine's rules.
 """
 
-from monitor.classify.baseline import Baseline, Fact, load_baseline
-from monitor.classify.engine import classify
-from monitor.classify.gazetteer import actor_name, resolve_actor
-from monitor.classify.jsonl import classify_jsonl, explain
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.classify.baseline import Baseline, Fact, load_baseline
+    from monitor.classify.engine import classify
+    from monitor.classify.gazetteer import actor_name, resolve_actor
+    from monitor.classify.jsonl import classify_jsonl, explain
+
+_HOMES = {
+    "Baseline": "baseline",
+    "Fact": "baseline",
+    "load_baseline": "baseline",
+    "classify": "engine",
+    "actor_name": "gazetteer",
+    "resolve_actor": "gazetteer",
+    "classify_jsonl": "jsonl",
+    "explain": "jsonl",
+}
 
 __all__ = [
     "Baseline",
@@ -19,3 +37,12 @@ __all__ = [
     "load_baseline",
     "resolve_actor",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'monitor.classify' has no attribute {name!r}")
+    value = getattr(import_module(f"monitor.classify.{home}"), name)
+    globals()[name] = value
+    return value

@@ -33,7 +33,8 @@ class Target:
 
 def load_target() -> Target:
     """The packaged target description; a broken file is a developer's error, raised at import."""
-    document = yaml.safe_load(files("monitor.seeds").joinpath("target.yaml").read_text(encoding="utf-8"))
+    text = files("monitor.seeds").joinpath("target.yaml").read_text(encoding="utf-8")
+    document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present
     missing = [key for key in _KEYS if not isinstance(document.get(key), list)]
     if missing:
         raise RuntimeError(f"seeds/target.yaml: {', '.join(missing)}: expected a list")
