@@ -20,6 +20,7 @@ __all__ = [
     "MASK",
     "Redactor",
     "config_redactor",
+    "feed_url_secrets",
     "quiet_http_loggers",
     "redact_secret_url",
     "redact_url",
@@ -98,6 +99,33 @@ def url_secrets(url: str) -> list[str]:
     return sorted({piece for piece in found if piece}, key=len, reverse=True)
 
 
+# Query parameters whose values are credentials; a feed's other parameters ("q=afghanistan", "hl=en-US")
+# are search words, and masking them would garble every log line and headline that contains them.
+_CREDENTIAL_PARAM = re.compile(
+    r"(?:^|[_-])(?:token|key|apikey|secret|sig|signature|auth|password|passwd|pass|pwd|session|sid|access|code"
+    r"|credential|hash)(?:$|[_-])|^(?:api|x)[_-]?key$",
+    re.IGNORECASE,
+)
+
+
+def feed_url_secrets(url: str) -> list[str]:
+    """What to mask of a feed URL: userinfo, values of credential-like query parameters (token=, key=,
+    sig=...) and a bare token-like element (`?AbC123...`); never its search words."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [url]
+    userinfo, _, _ = parts.netloc.rpartition("@")
+    found = [piece for piece in userinfo.split(":") if piece]
+    for pair in parts.query.split("&"):
+        name, sep, value = pair.partition("=")
+        if sep and _CREDENTIAL_PARAM.search(name):
+            found.append(value)
+        elif not sep and _TOKENISH.fullmatch(name):
+            found.append(name)
+    return sorted({piece for piece in found if piece}, key=len, reverse=True)
+
+
 def webhook_url_secrets(url: str) -> list[str]:
     """What to mask of a webhook URL (its path is the credential for Slack, Discord, Teams...): the URL,
     its path, token-like path segments, query values and userinfo."""
@@ -120,7 +148,7 @@ def config_redactor(config: Config) -> Redactor:
             key = hook.secret.get_secret_value()
             secrets += [key, key.removeprefix("whsec_")]
     for feed in config.feeds:
-        secrets += url_secrets(feed.url)
+        secrets += feed_url_secrets(feed.url)
     return Redactor(secrets)
 
 

@@ -67,3 +67,18 @@ def test_quiet_http_loggers_drops_httpx_info_lines_with_full_urls(caplog: pytest
     logging.getLogger("httpcore.connection").debug("connect_tcp.started host='example.com'")
     logging.getLogger("httpx").warning("a real problem")
     assert [record.getMessage() for record in caplog.records] == ["a real problem"]
+
+
+def test_feed_search_words_are_not_secrets_but_feed_credentials_are() -> None:
+    """A feed URL's search words ("q=afghanistan", "hl=en-US") must not be masked in logs and headlines;
+    its userinfo and credential-like parameters (token=, key=, sig=) must."""
+    from monitor.redact import Redactor, feed_url_secrets
+
+    url = "https://bob:hunter22@news.example/rss?q=afghanistan+taliban&hl=en-US&gl=US&api_key=k3y-0001&sig=abcd1234"
+    secrets = feed_url_secrets(url)
+    assert set(secrets) == {"bob", "hunter22", "k3y-0001", "abcd1234"}
+    masked = Redactor(secrets)(
+        "GET https://news.example/rss?api_key=k3y-0001 failed; headline: US sanctions afghanistan en-US"
+    )
+    assert "k3y-0001" not in masked
+    assert masked.endswith("headline: US sanctions afghanistan en-US")
