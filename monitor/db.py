@@ -231,7 +231,20 @@ def create_engine(url: str) -> Engine:
         return engine
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    if engine.dialect.name == "postgresql":
+        sa.event.listen(engine, "connect", _postgres_session)
+    return engine
+
+
+def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
+    """Bound what one stuck replica can hold: a transaction left idle (a process stopped or cut off mid-way)
+    is ended by the server, and a lock wait gives up instead of stalling a healthy replica's only database
+    thread; the supervised loops retry. Statements themselves are not bounded (migrations may be long)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '30s'")
+        cursor.execute("SET idle_in_transaction_session_timeout = '120s'")
+    dbapi_connection.commit()
 
 
 def migrate(engine: Engine) -> int:

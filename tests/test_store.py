@@ -194,3 +194,14 @@ def test_a_confirmed_one_off_act_is_known_after_a_restart(
     grown = baseline_with_history(config, engine)  # type: ignore[arg-type]
     again = classify("Kazakhstan strikes Taliban off terrorist list", "", grown)
     assert (again.alert, again.reason, again.act) == (False, "restatement", "terror_delisting")
+
+
+@pytest.mark.postgres
+def test_postgres_sessions_bound_lock_waits_and_idle_transactions(pg_url: str) -> None:
+    """A replica stopped mid-transaction must not hold its locks for ever, nor a lock wait stall a healthy
+    replica's database thread: every session the monitor opens carries both bounds."""
+    engine = open_database(pg_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "30s"
+        assert conn.exec_driver_sql("SHOW idle_in_transaction_session_timeout").scalar() == "2min"
+    engine.dispose()
