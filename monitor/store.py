@@ -25,6 +25,7 @@ ITEMS = models.Item.__table__  # type: ignore[attr-defined]
 EVENTS = models.Event.__table__  # type: ignore[attr-defined]
 WEBHOOKS = models.Webhook.__table__  # type: ignore[attr-defined]
 ITEM_DAYS = models.ItemDay.__table__  # type: ignore[attr-defined]
+LIST_CHANGES = models.ListChange.__table__  # type: ignore[attr-defined]
 _CHUNK = 400  # bound parameters per IN (...) query
 
 
@@ -497,7 +498,14 @@ def prune_items(engine: Engine, older_than: datetime, *, prune_events: bool) -> 
     short transactions, so a first prune of a large history never holds the database for long."""
     unpruned = ITEMS.c.pruned == False  # noqa: E712 (the condition of the partial index it walks)
     old = sa.and_(ITEMS.c.first_seen_at < older_than, unpruned)
-    kinds = [ITEMS.c.event_id.is_(None), *([ITEMS.c.event_id.is_not(None)] if prune_events else [])]
+    # A list change points at its item: on SQLite that row is blanked in place (the second kind), never
+    # deleted and inserted again by _rewrite_blank (the first), which the foreign key would refuse.
+    pointed_at = sa.exists().where(LIST_CHANGES.c.item_id == ITEMS.c.id)
+    kinds = [
+        sa.and_(ITEMS.c.event_id.is_(None), ~pointed_at),
+        sa.and_(ITEMS.c.event_id.is_(None), pointed_at),
+        *([ITEMS.c.event_id.is_not(None)] if prune_events else []),
+    ]
     count = 0
     for kind in kinds:
         while True:
@@ -517,8 +525,8 @@ def prune_items(engine: Engine, older_than: datetime, *, prune_events: bool) -> 
 
 def _rewrite_blank(conn: Connection, which: sa.ColumnElement[bool]) -> int:
     """SQLite frees a page only when rows are deleted from it, not when they shrink: blanked rows are deleted
-    and inserted again, same ids, so their old pages can be given back (return_space). Not for event reports,
-    which events point at."""
+    and inserted again, same ids, so their old pages can be given back (return_space). Not for rows another
+    table points at (event reports, list changes' items): the foreign keys would refuse the delete."""
     columns = [sa.literal(_BLANK[c.name]).label(c.name) if c.name in _BLANK else c for c in ITEMS.c]
     conn.exec_driver_sql("DROP TABLE IF EXISTS temp.blanked")
     rows = sa.select(*columns).where(which)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -304,3 +305,35 @@ def test_an_ofac_entry_added_alerts_with_its_uid_and_official_page(
     assert event["link"] == "https://sanctionssearch.ofac.treas.gov/Details.aspx?id=10743"
     assert event["list_entry"]["reference"] == "10743" and event["list_entry"]["listed_on"] is None
     assert "Sirajuddin" in str(event["headline"]) and "first seen" in str(event["summary"])
+
+
+def test_prune_keeps_an_old_list_amendment_pointing_at_its_item(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    document = Document(UN_SERIES[0].read_bytes())
+    server.route_with("/un", document)
+    config = write_config(tmp_path, server, {"un": "un-consolidated"})
+    poll(config)
+    document.body = UN_2026.read_bytes()
+    poll(config)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
+    items, changes = models.Item.__table__, models.ListChange.__table__
+    try:
+        with engine.begin() as conn:  # the amendment is 200 days old, past the 30-day retention
+            old = datetime.now(UTC) - timedelta(days=200)
+            conn.execute(sa.update(items).values(first_seen_at=old))
+            conn.execute(sa.update(changes).values(detected_at=old))
+        code, _, err = invoke(config, "prune", "--days", "30")
+        assert code == 0, err
+        assert invoke(config, "prune", "--days", "30")[0] == 0  # and the next hourly prune too
+        with engine.connect() as conn:
+            pointed = conn.execute(
+                sa.select(changes.c.key, items.c.key, items.c.pruned).join(
+                    items, items.c.id == changes.c.item_id
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(c, k.startswith("list:amended:TAi.004:"), pruned) for c, k, pruned in pointed] == [
+        ("TAi.004", True, True)
+    ]
