@@ -193,6 +193,15 @@ def _event_acts(conn: Connection) -> None:
     _add_columns(conn, models.Event.__table__, ["act"])  # type: ignore[attr-defined]
 
 
+def _schedule_every_feed(conn: Connection) -> None:
+    """Rows made before the schedule moved into the database (disabled feeds among them) have no
+    `next_poll_at`, and a claim compares it with now: they were never polled. They are due now."""
+    feeds = models.Feed.__table__  # type: ignore[attr-defined]
+    conn.execute(
+        sa.update(feeds).where(feeds.c.next_poll_at.is_(None)).values(next_poll_at=datetime.now(UTC))
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _full_text_and_views,
@@ -202,6 +211,7 @@ MIGRATIONS: list[Migration] = [
     _delivery_lanes,
     _history_at_scale,
     _event_acts,
+    _schedule_every_feed,
 ]
 
 

@@ -116,7 +116,7 @@ def sync_feeds(
             if row is not None and row.url != url:
                 forget = sa.update(FEEDS).where(FEEDS.c.id == row.id)
                 conn.execute(forget.values(url=url, **_FORGET, next_poll_at=now))
-        _set_enabled(conn, on)
+        _set_enabled(conn, on, now)
     return feed_states(engine)
 
 
@@ -137,8 +137,9 @@ def _insert_new(conn: Connection, table: sa.Table, key: sa.Column[str]) -> Any:
     return dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
-def _set_enabled(conn: Connection, names: set[str]) -> None:
-    """Feeds dropped from the config (or disabled) stay as rows, with their items, but are not claimed."""
+def _set_enabled(conn: Connection, names: set[str], now: datetime) -> None:
+    """Feeds dropped from the config (or disabled) stay as rows, with their items, but are not claimed.
+    A feed switched on without a due time (a row from before the schedule was stored) is due now."""
     rows = conn.execute(sa.select(FEEDS.c.name, FEEDS.c.enabled)).all()
     flips = {
         True: [n for n, on in rows if not on and n in names],
@@ -148,6 +149,9 @@ def _set_enabled(conn: Connection, names: set[str]) -> None:
         for start in range(0, len(flipped), _CHUNK):
             chunk = flipped[start : start + _CHUNK]
             conn.execute(sa.update(FEEDS).where(FEEDS.c.name.in_(chunk)).values(enabled=value))
+            if value:
+                unscheduled = sa.and_(FEEDS.c.name.in_(chunk), FEEDS.c.next_poll_at.is_(None))
+                conn.execute(sa.update(FEEDS).where(unscheduled).values(next_poll_at=now))
 
 
 def feed_states(engine: Engine) -> dict[str, FeedState]:
