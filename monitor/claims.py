@@ -39,19 +39,29 @@ class Claim:
         return self.claimed_at + timedelta(seconds=time.monotonic() - self.monotonic)
 
 
-def claim_due(engine: Engine, replica: str, limit: int, lease: float) -> list[Claim]:
-    """Up to `limit` enabled feeds whose due time has come, for this replica."""
+def claim_due(
+    engine: Engine, replica: str, limit: int, lease: float, busy: Collection[int] = ()
+) -> list[Claim]:
+    """Up to `limit` enabled feeds whose due time has come, for this replica. `busy`: ids of feeds this
+    process is still polling; claiming one again (its lease ran out) would fence off its own poll."""
     now = dbclock.now(engine)
     where = [FEEDS.c.enabled.is_(True), FEEDS.c.gone.is_(False), FEEDS.c.next_poll_at <= now]
-    return _claim(engine, replica, limit, lease, where)
+    return _claim(engine, replica, limit, lease, _not_busy(where, busy))
 
 
-def claim_named(engine: Engine, replica: str, names: Collection[str], lease: float) -> list[Claim]:
-    """These feeds, due or not (`poll --once`), except those gone or held by a live lease elsewhere."""
+def claim_named(
+    engine: Engine, replica: str, names: Collection[str], lease: float, busy: Collection[int] = ()
+) -> list[Claim]:
+    """These feeds, due or not (`poll --once`), except those gone, held by a live lease elsewhere, or
+    `busy` here (as in claim_due)."""
     now = dbclock.now(engine)
     free = sa.or_(FEEDS.c.leased_by.is_(None), FEEDS.c.next_poll_at <= now)
     where = [FEEDS.c.name.in_(list(names)), FEEDS.c.gone.is_(False), free]
-    return _claim(engine, replica, len(names), lease, where)
+    return _claim(engine, replica, len(names), lease, _not_busy(where, busy))
+
+
+def _not_busy(where: list[sa.ColumnElement[bool]], busy: Collection[int]) -> list[sa.ColumnElement[bool]]:
+    return [*where, FEEDS.c.id.not_in(list(busy))] if busy else where
 
 
 def _claim(

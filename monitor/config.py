@@ -299,6 +299,9 @@ class Health(_Model):
     silent_factor: float = Field(default=8.0, gt=1)  # "silent" after this many usual gaps
 
 
+LEASE_MARGIN = 0.25  # of the longest poll timeout: time to parse and store what a poll fetched
+
+
 class Replicas(_Model):
     """How `monitor run` processes share one database (README: Running several replicas)."""
 
@@ -346,11 +349,17 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _check_lease(self) -> Config:
-        # A poll that may legally take `defaults.timeout` must not lose its lease while it fetches.
-        if self.replicas.lease <= self.defaults.timeout:
+        # A poll may legally fetch for its feed's timeout, then parse and store what came: it must not lose
+        # its lease meanwhile (another replica would poll the feed too, and its results be refused).
+        longest, source = self.defaults.timeout, "defaults.timeout"
+        for index, feed in enumerate(self.feeds):
+            if feed.timeout is not None and feed.timeout > longest:
+                longest, source = feed.timeout, f"feeds[{index}].timeout ({feed.name})"
+        needed = longest * (1 + LEASE_MARGIN)
+        if self.replicas.lease <= needed:
             reason = (
-                f"must be longer than defaults.timeout ({format_duration(self.defaults.timeout)}): "
-                "a poll must finish within its lease"
+                f"must be longer than {source} ({format_duration(longest)}) plus a quarter for parsing and "
+                f"storing, so over {format_duration(needed)}: a poll must finish within its lease"
             )
             raise PydanticCustomError("config_key", reason, {"key": "replicas.lease"})
         return self

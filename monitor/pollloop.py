@@ -35,7 +35,7 @@ class PollLoop:
         self.replica = replica
         self.feeds = feeds  # the current config's feeds by name (a reload replaces them)
         self.on_claimed = on_claimed
-        self.inflight: set[asyncio.Task[PollOutcome]] = set()
+        self.inflight: dict[asyncio.Task[PollOutcome], int] = {}  # running polls and their feeds' ids
         self.counts: Counter[str] = Counter()
         self.stopped = False
         self._claiming = asyncio.Lock()
@@ -55,7 +55,8 @@ class PollLoop:
             if free <= 0:
                 return
             lease = self.ctx.config.replicas.lease
-            got = await self.ctx.db(claims.claim_due, self.ctx.engine, self.replica, free, lease)
+            busy = set(self.inflight.values())
+            got = await self.ctx.db(claims.claim_due, self.ctx.engine, self.replica, free, lease, busy)
             self._more_due = len(got) == free
             self._start(got)
 
@@ -71,7 +72,8 @@ class PollLoop:
             take, waiting = waiting[:free], waiting[free:]
             if take:
                 names = [f.name for f in take]
-                got = await self.ctx.db(claims.claim_named, self.ctx.engine, self.replica, names, lease)
+                busy = set(self.inflight.values())
+                got = await self.ctx.db(claims.claim_named, self.ctx.engine, self.replica, names, lease, busy)
                 claimed = {c.state.name for c in got}
                 done.update({n: PollOutcome(n, "skipped") for n in names if n not in claimed})
                 running |= self._start(got)
@@ -89,13 +91,13 @@ class PollLoop:
         started = set()
         for claim in got:
             task = asyncio.create_task(self._poll(known.get(claim.state.name), claim))
-            self.inflight.add(task)
+            self.inflight[task] = claim.state.id
             task.add_done_callback(self._finished)
             started.add(task)
         return started
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
-        self.inflight.discard(task)
+        self.inflight.pop(task, None)
         if self._more_due and not self.stopped:
             refill = asyncio.create_task(self.fill())
             self._refills.add(refill)

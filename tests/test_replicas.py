@@ -163,3 +163,25 @@ def test_a_lease_shorter_than_a_poll_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         load_config(path)
     assert "replicas.lease" in str(error.value) and "defaults.timeout" in str(error.value)
+
+
+def test_a_lease_shorter_than_a_feeds_own_timeout_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "replicas:\n  lease: 2m\nfeeds:\n  - name: wire\n    url: https://wire.example/rss\n"
+        "  - name: eu-fsf\n    url: https://eu.example/list.xml\n    format: eu-fsf\n    timeout: 3m\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:2: replicas.lease: ")
+    assert "feeds[1].timeout (eu-fsf)" in message and "225s" in message
+    path.write_text(path.read_text(encoding="utf-8").replace("lease: 2m", "lease: 4m"), encoding="utf-8")
+    assert load_config(path).replicas.lease == 240
+
+
+def test_the_shipped_config_gives_every_poll_its_lease() -> None:
+    config = load_config(Path(__file__).resolve().parents[1] / "feeds.yaml")
+    longest = max([config.defaults.timeout, *(f.timeout or 0 for f in config.feeds)])
+    assert config.replicas.lease > longest * 1.25
