@@ -104,8 +104,23 @@ def handle_errors(fn: F) -> F:
             fail(str(error), 1)
         except MonitorError as error:
             fail(str(error), 1)
+        except Exception as error:
+            from sqlalchemy.exc import SQLAlchemyError  # imported here: the CLI starts without the database
+
+            from monitor.db import store_error
+
+            if not isinstance(error, SQLAlchemyError):
+                raise
+            fail(str(store_error(_database_url(), error)), 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database_url() -> str:
+    """The database of the command that failed: its config was loaded before any database work."""
+    obj = click.get_current_context().find_root().ensure_object(dict)
+    config = obj.get("config_sending") or obj.get("config")
+    return config.database if config is not None else "(unknown)"
 
 
 def json_option(fn: F) -> F:

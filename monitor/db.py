@@ -276,7 +276,8 @@ def migrate(engine: Engine) -> int:
     return len(MIGRATIONS)
 
 
-def _store_error(url: str, error: BaseException) -> StoreError:
+def store_error(url: str, error: BaseException) -> StoreError:
+    """A database failure as a StoreError naming the database without its password."""
     shown = sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
     reason = str(getattr(error, "orig", None) or error).splitlines()[0]
     return StoreError(f"database {shown}: {reason}")
@@ -288,7 +289,7 @@ def open_database(url: str) -> Engine:
         engine = create_engine(url)
         migrate(engine)
     except (sa.exc.SQLAlchemyError, OSError, ImportError) as error:
-        raise _store_error(url, error) from None
+        raise store_error(url, error) from None
     return engine
 
 
@@ -332,7 +333,7 @@ def probe(url: str) -> str:
                 return "reachable, empty; the first run or poll creates the tables"
             done = len(list(conn.execute(sa.text("SELECT version FROM schema_version"))))
     except (sa.exc.SQLAlchemyError, OSError, ImportError) as error:
-        raise _store_error(url, error) from None
+        raise store_error(url, error) from None
     finally:
         engine.dispose()
     if done >= len(MIGRATIONS):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from history_cases.wire import cli, write_config
+
+from monitor.db import open_database
 
 PASSWORD = "SECRETDBPASSWORD42"
 
@@ -76,3 +79,34 @@ def test_missing_config_file(tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "nowhere.yaml"
     assert_one_line_error(cli(missing, *command), "nowhere.yaml")
     assert_one_line_error(cli(None, *command, env={"MONITOR_CONFIG": str(missing)}), "nowhere.yaml")
+
+
+@pytest.mark.postgres
+def test_a_database_error_after_opening_is_one_line_without_the_password(config: Path, pg_url: str) -> None:
+    """A read-only PostgreSQL (a standby, say) opens and is migrated already, then refuses the first write."""
+    open_database(pg_url).dispose()
+    read_only = (
+        pg_url.replace("postgres@", f"postgres:{PASSWORD}@") + "%20-cdefault_transaction_read_only%3Don"
+    )
+    env = {"MONITOR_DATABASE_URL": read_only}
+    result = cli(config, "prune", "--days", "30", env=env)
+    line = assert_one_line_error(result, "database postgresql+psycopg://postgres:***@127.0.0.1", "read-only")
+    assert result[0] == 2 and PASSWORD not in line
+    result = cli(config, "poll", "--once", "--drain-timeout", "1", env=env)
+    assert result[0] == 2 and PASSWORD not in assert_one_line_error(result, "database")
+
+
+def test_run_where_the_run_lock_cannot_be_made(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o555)
+    try:
+        if os.access(folder, os.W_OK):  # root writes anywhere: /sys refuses it too
+            folder = Path("/sys")
+        config = write_config(
+            tmp_path, f"sqlite:///{folder / 'monitor.db'}", {"wire": "http://127.0.0.1:9/feed"}
+        )
+        result = cli(config, "run")
+        assert_one_line_error(result, f"{folder / 'monitor.db.run-lock'}", "writable")
+        assert result[0] == 2
+    finally:
+        (tmp_path / "locked").chmod(0o755)
