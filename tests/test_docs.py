@@ -43,3 +43,10 @@ def test_every_option_has_help() -> None:
         for param in command.params:
             if isinstance(param, click.Option):
                 assert param.help, f"monitor {path} {param.opts[0]} has no help"
+
+
+def test_every_feed_key_is_in_the_configuration_reference() -> None:
+    from monitor.config import FeedConfig
+
+    row = next(line for line in README.splitlines() if line.startswith("| `feeds[]` |"))
+    assert [key for key in FeedConfig.model_fields if f"`{key}`" not in row] == []
