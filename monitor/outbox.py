@@ -290,32 +290,37 @@ def expire(engine: Engine, now: datetime, max_age: float) -> list[Lost]:
     where = sa.and_(
         DELIVERIES.c.status == "pending",
         sa.func.coalesce(DELIVERIES.c.age_from, DELIVERIES.c.created_at) < cutoff,
+        # A row under lease may be in flight right now: it is judged once its request has ended.
+        sa.or_(DELIVERIES.c.next_attempt_at.is_(None), DELIVERIES.c.next_attempt_at <= now),
         # A broken target keeps its rows until its URL is fixed or it is retried.
         DELIVERIES.c.webhook.not_in(sa.select(WEBHOOKS.c.name).where(WEBHOOKS.c.broken.is_(True))),
     )
+    # One statement: two replicas expiring at once each report only the rows they changed.
     with engine.begin() as conn:
         rows = conn.execute(
-            sa.select(
-                DELIVERIES.c.id,
-                DELIVERIES.c.webhook,
-                DELIVERIES.c.event_id,
-                DELIVERIES.c.notice_id,
-                DELIVERIES.c.last_error,
-            ).where(where)
-        ).all()
-        if not rows:
-            return []
-        conn.execute(
             sa.update(DELIVERIES)
-            .where(DELIVERIES.c.id.in_([r.id for r in rows]), DELIVERIES.c.status == "pending")
+            .where(where)
             .values(
                 status="dead",
                 last_error=sa.func.coalesce(DELIVERIES.c.last_error, "") + " [expired]",
                 next_attempt_at=None,
             )
-        )
+            .returning(
+                DELIVERIES.c.id,
+                DELIVERIES.c.webhook,
+                DELIVERIES.c.event_id,
+                DELIVERIES.c.notice_id,
+                DELIVERIES.c.last_error,
+            )
+        ).all()
     return [
-        Lost(r.id, r.webhook, r.event_id, r.notice_id, f"not delivered within max_age; last: {r.last_error}")
+        Lost(
+            r.id,
+            r.webhook,
+            r.event_id,
+            r.notice_id,
+            f"not delivered within max_age; last: {str(r.last_error).removesuffix(' [expired]') or None}",
+        )
         for r in rows
     ]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from monitor import outbox, store
+from monitor import models, outbox, store
 from monitor.config import WebhookConfig
 from monitor.db import MIGRATIONS, migrate, open_database
 from monitor.domain import Decision, Evidence, FeedItem
@@ -205,3 +205,32 @@ def test_postgres_sessions_bound_lock_waits_and_idle_transactions(pg_url: str) -
         assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "30s"
         assert conn.exec_driver_sql("SHOW idle_in_transaction_session_timeout").scalar() == "2min"
     engine.dispose()
+
+
+def test_expiry_spares_a_delivery_in_flight_and_reports_each_loss_once(engine: sa.Engine) -> None:
+    """A pending delivery past max_age is dead and reported once; one under lease (its request may be in
+    flight) is judged only after the lease, so it is never reported lost and then sent."""
+    saved = save(
+        engine, feed_id(engine), [(item("a", "Kazakhstan recognises the Taliban"), event())], [hook()]
+    )
+    saved_b = save(
+        engine,
+        feed_id(engine, "blog"),
+        [(item("b", "Uzbekistan recognises the Taliban"), event("UZ"))],
+        [hook()],
+    )
+    assert len(saved.events) == len(saved_b.events) == 1
+    deliveries = models.Delivery.__table__  # type: ignore[attr-defined]
+    later = NOW + timedelta(hours=2)
+    with engine.begin() as conn:
+        in_flight = conn.execute(
+            sa.select(deliveries.c.id).where(deliveries.c.event_id == saved_b.events[0].event_id)
+        ).scalar_one()
+        conn.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id == in_flight)
+            .values(next_attempt_at=later + timedelta(seconds=40))
+        )
+    lost = outbox.expire(engine, later, 3600)
+    assert [entry.event_id for entry in lost] == [saved.events[0].event_id]
+    assert outbox.expire(engine, later, 3600) == []
