@@ -24,10 +24,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor import chores, health, replicas, resources
+from monitor import chores, health, logs, replicas, resources
 from monitor.config import Config, FeedConfig
 from monitor.errors import MonitorError
 from monitor.pollloop import PollLoop
+from monitor.redact import config_redactor
 
 log = logging.getLogger("monitor.daemon")
 
@@ -116,6 +117,10 @@ class Daemon:
         old, self.feeds = self.feeds, {f.name: f for f in config.enabled_feeds}
         changed = [f for name, f in self.feeds.items() if old.get(name) != f]
         self.rt.config = self.rt.ctx.config = config
+        # Secrets first: a webhook URL or key added or rotated by this reload is masked before it is used.
+        redact = config_redactor(config)
+        self.rt.sender.redact = redact
+        logs.use_redactor(redact)
         self.rt.sender.hooks = {h.name: h for h in config.enabled_webhooks}
         self.rt.sender.settings = config.delivery
         self.rt.sender.wake()

@@ -70,6 +70,16 @@ class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return self._redact(self._inner.format(record))
 
+    def use(self, redact: Callable[[str], str]) -> None:
+        self._redact = redact
+
+
+def use_redactor(redact: Callable[[str], str]) -> None:
+    """Mask a new set of secrets from now on (a reload added or rotated a webhook URL or signing key)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, RedactingFormatter):
+            handler.formatter.use(redact)
+
 
 def setup(
     fmt: str = "text",

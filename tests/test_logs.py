@@ -119,3 +119,23 @@ def test_json_formatter_puts_extra_fields_at_top_level() -> None:
     data = json.loads(logs.JsonFormatter().format(record))
     assert data["msg"] == "poll failed" and data["level"] == "warning" and data["logger"] == "monitor.x"
     assert (data["feed"], data["status"]) == ("wire", 500)
+
+
+def test_a_reload_masks_the_new_secrets_from_then_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGHUP may add or rotate a webhook URL: the log handler takes the new redactor (daemon.reload calls
+    logs.use_redactor), so a receiver echoing the new secret is masked without a restart."""
+    from monitor.redact import Redactor
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        logs.setup("text", "INFO", None, Redactor(["old-secret-1"]))
+        logging.getLogger("monitor.t").warning("echo old-secret-1 new-secret-2")
+        logs.use_redactor(Redactor(["new-secret-2"]))
+        logging.getLogger("monitor.t").warning("echo old-secret-1 new-secret-2")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    before, after = capsys.readouterr().err.strip().splitlines()[-2:]
+    assert "old-secret-1" not in before and "new-secret-2" in before
+    assert "new-secret-2" not in after
