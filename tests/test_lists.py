@@ -212,3 +212,11 @@ def test_selection_rules_are_data() -> None:
     assert {
         SELECTION.rules(f).actor for f in ("un-consolidated", "ofac-sdn", "uk-sanctions-list", "eu-fsf")
     } == {"UN", "US", "GB", "EU"}
+
+
+def test_an_absurd_reference_number_is_a_parse_error_not_a_database_error() -> None:
+    body = UN_2026.read_bytes().replace(
+        b"<REFERENCE_NUMBER>TAi.144<", b"<REFERENCE_NUMBER>TAi." + b"1" * 150 + b"<"
+    )
+    with pytest.raises(ParseError, match="reference number of 154 characters"):
+        read_list("un-consolidated", body, SELECTION)

@@ -41,9 +41,15 @@ class Document:
         return Reply(200, self.body, {"ETag": etag, "Content-Type": "application/xml"})
 
 
-def write_config(tmp_path: Path, server: LoopbackServer, feeds: dict[str, str], extra: str = "") -> Path:
+def write_config(
+    tmp_path: Path,
+    server: LoopbackServer,
+    feeds: dict[str, str],
+    extra: str = "",
+    database: str | None = None,
+) -> Path:
     lines = [
-        f"database: sqlite:///{tmp_path / 'monitor.db'}",
+        f"database: {database or 'sqlite:///' + str(tmp_path / 'monitor.db')}",
         f"baseline: {BASELINE}",
         "defaults:\n  jitter: 0s\n  timeout: 5s",
         "delivery:\n  backoff: [0s, 100ms]\n  timeout: 2s",
@@ -121,11 +127,11 @@ def test_un_series_2017_to_2026_alerts_nothing(tmp_path: Path, server: LoopbackS
 
 
 def test_one_added_and_one_removed_are_two_alerts_with_references(
-    tmp_path: Path, server: LoopbackServer
+    tmp_path: Path, server: LoopbackServer, db_url: str
 ) -> None:
     document = Document(UN_2026.read_bytes())
     server.route_with("/un", document)
-    config = write_config(tmp_path, server, {"un": "un-consolidated"})
+    config = write_config(tmp_path, server, {"un": "un-consolidated"}, database=db_url)
     assert "0 events" in poll(config)  # the baseline
     document.body = un_one_added_one_removed()
     assert "2 events" in poll(config)
@@ -193,14 +199,18 @@ def test_mass_change_is_one_notice_and_every_change_is_kept(tmp_path: Path, serv
     assert len(items) == 5 and all(not item["alert"] for item in items)
 
 
-def test_a_uk_copy_of_a_un_listing_joins_its_event(tmp_path: Path, server: LoopbackServer) -> None:
+def test_a_uk_copy_of_a_un_listing_joins_its_event(
+    tmp_path: Path, server: LoopbackServer, db_url: str
+) -> None:
     un, uk = (
         Document(UN_2026.read_bytes()),
         Document((CASES / "uk-sanctions-list_hand-built.xml").read_bytes()),
     )
     server.route_with("/un", un)
     server.route_with("/uk", uk)
-    config = write_config(tmp_path, server, {"un": "un-consolidated", "uk": "uk-sanctions-list"})
+    config = write_config(
+        tmp_path, server, {"un": "un-consolidated", "uk": "uk-sanctions-list"}, database=db_url
+    )
     poll(config)
     un.body = un_one_added_one_removed()
     poll(config)

@@ -7,6 +7,7 @@ and generation dates are left out, so cosmetic re-exports hash the same.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -14,10 +15,13 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 
+from monitor.errors import ParseError
+
 Fields = Mapping[str, tuple[str, ...]]
 # Changes to these fields change what the entry is sanctioned under: they alert.
 ALERTING_FIELDS = ("programmes", "measures")
 _SPACE = re.compile(r"\s+")
+KEY_LIMIT = 100  # list_entries.key and .un_ref: reference numbers are short (TAi.144, EU.27.28, 10743)
 
 
 def clean(value: str | None) -> str:
@@ -101,8 +105,13 @@ class Collector:
         return selected or key in self.tracked
 
     def keep(self, entry: ListEntry, selected: bool) -> None:
-        if self.wants(entry.key, selected):
-            (self.entries if selected else self.left)[entry.key] = entry
+        if not self.wants(entry.key, selected):
+            return
+        if len(entry.key) > KEY_LIMIT:
+            raise ParseError(f"entry {self.total}: a reference number of {len(entry.key)} characters")
+        if entry.un_ref is not None and len(entry.un_ref) > KEY_LIMIT:
+            entry = dataclasses.replace(entry, un_ref=None)  # not a UN reference: nothing to tie it to
+        (self.entries if selected else self.left)[entry.key] = entry
 
     def parsed(self, title: str, declared: int | None = None, generated: str | None = None) -> ParsedList:
         return ParsedList(title, self.entries, self.left, self.total, declared, generated)
