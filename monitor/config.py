@@ -362,13 +362,6 @@ class Config(_Model):
                 f"storing, so over {format_duration(needed)}: a poll must finish within its lease"
             )
             raise PydanticCustomError("config_key", reason, {"key": "replicas.lease"})
-        for index, feed in enumerate(self.feeds):  # a list feed may set a longer timeout of its own
-            if feed.timeout is not None and feed.timeout >= self.replicas.lease:
-                reason = (
-                    f"must be shorter than replicas.lease ({format_duration(self.replicas.lease)}): "
-                    "a poll must finish within its lease"
-                )
-                raise PydanticCustomError("config_key", reason, {"key": f"feeds[{index}].timeout"})
         return self
 
     @field_validator("database")
