@@ -395,7 +395,9 @@ def load_alert(engine: Engine, event_id: int) -> Alert:
     )
     with engine.connect() as conn:
         row = conn.execute(query).one()
-        sources = conn.execute(sa.select(sa.func.count()).where(ITEMS.c.event_id == event_id)).scalar_one()
+        # Reports known when the event was detected: later ones must not change a resent alert's body.
+        known = sa.and_(ITEMS.c.event_id == event_id, ITEMS.c.first_seen_at <= row.detected_at)
+        sources = conn.execute(sa.select(sa.func.count()).where(known)).scalar_one()
     return Alert(
         event_id=row.id,
         event_type=row.event_type,

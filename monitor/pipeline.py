@@ -114,7 +114,7 @@ async def _poll(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome:
         "error_count": 0,
         "last_error": None,
         "last_success_at": now,
-        "next_poll_at": next_poll(ctx, feed, now, errors=0),
+        "next_poll_at": next_poll(ctx, feed, claim.now(), errors=0),
     }
     if result.permanent_url:
         values["learned_url"] = result.permanent_url
@@ -354,7 +354,8 @@ def grow(baseline: Baseline, events: Sequence[store.NewEvent]) -> Baseline:
 
 
 def next_poll(ctx: Context, feed: FeedConfig, now: datetime, errors: int) -> datetime:
-    """The feed's interval with jitter; after failures, exponential backoff up to the cap."""
+    """The feed's interval with jitter; after failures, exponential backoff up to the cap. Counted from the
+    answer (`now` after the fetch), so a slow poll is never due again the moment it commits."""
     defaults = ctx.config.defaults
     base = (
         feed.interval if errors == 0 else min(defaults.backoff_cap, feed.interval * 2 ** min(errors - 1, 20))
@@ -415,7 +416,7 @@ async def _record_failure(
     if isinstance(error, FetchRateLimited) and error.retry_after is not None:
         return await _record_rate_limited(ctx, feed, claim, error, error.retry_after, now)
     count = state.error_count + 1
-    next_at = None if gone else next_poll(ctx, feed, now, errors=count)
+    next_at = None if gone else next_poll(ctx, feed, claim.now(), errors=count)
     values: dict[str, object] = {
         "error_count": count,
         "last_error": str(error)[:1000],
@@ -461,7 +462,7 @@ async def _record_rate_limited(
     state = claim.state
     cap = ctx.config.defaults.backoff_cap
     wait = min(max(retry_after, feed.interval), cap)
-    next_at = now + timedelta(seconds=wait)
+    next_at = claim.now() + timedelta(seconds=wait)
     count = state.error_count + 1 if retry_after > cap else state.error_count
     values: dict[str, object] = {
         "error_count": count,
