@@ -51,14 +51,28 @@ class PollLoop:
         if self.stopped or self._claiming.locked():
             return
         async with self._claiming:
-            free = self.free
-            if free <= 0:
+            await self._claim_due()
+
+    async def until_idle(self) -> None:
+        """Claim and poll until nothing is due and nothing is in flight (a whole cycle: the benchmarks)."""
+        while True:
+            async with self._claiming:
+                started = await self._claim_due()
+            if not started and not self.inflight:
                 return
-            lease = self.ctx.config.replicas.lease
-            busy = set(self.inflight.values())
-            got = await self.ctx.db(claims.claim_due, self.ctx.engine, self.replica, free, lease, busy)
-            self._more_due = len(got) == free
-            self._start(got)
+            if self.inflight:
+                await asyncio.wait(set(self.inflight), return_when=asyncio.FIRST_COMPLETED)
+
+    async def _claim_due(self) -> int:
+        free = self.free
+        if free <= 0:
+            return 0
+        lease = self.ctx.config.replicas.lease
+        busy = set(self.inflight.values())
+        got = await self.ctx.db(claims.claim_due, self.ctx.engine, self.replica, free, lease, busy)
+        self._more_due = len(got) == free
+        self._start(got)
+        return len(got)
 
     async def poll_named(self, feeds: Sequence[FeedConfig]) -> list[PollOutcome]:
         """Each of `feeds` once, due or not (`poll --once`): claimed as slots free up, so no lease runs
