@@ -283,7 +283,8 @@ def write_config(folder: Path, database: str, name: str, feeds: list[str], base_
 
 @dataclass
 class Actions:
-    kills: list[tuple[float, str, list[str]]] = field(default_factory=list)  # (when, replica, feeds held)
+    # (when, replica, feeds it held): when it was killed, or (alone) when its restart was up
+    kills: list[tuple[float, str, list[str]]] = field(default_factory=list)
     stops: list[tuple[float, float, str]] = field(default_factory=list)  # (from, to, replica)
     refused_second: bool | None = None
 
@@ -322,10 +323,12 @@ def chaos(
             victim.signal(signal.SIGKILL)
             assert victim.proc is not None
             victim.proc.wait()
-            actions.kills.append((time.time(), victim.name, held_feeds(engine, victim.name)))
+            killed_at, held = time.time(), held_feeds(engine, victim.name)
             time.sleep(rng.uniform(0.5, 1.5))
             victim.start()
             victim.wait_started(60)
+            # Alone, the replica takes its own feeds back: the lease counts from when it is up again.
+            actions.kills.append((killed_at if len(replicas) > 1 else time.time(), victim.name, held))
         else:
             began = time.time()
             victim.signal(signal.SIGSTOP)
@@ -362,12 +365,19 @@ def database(url: str | None, sqlite: bool, folder: Path) -> Iterator[str]:
     if url:
         yield url
         return
-    schema = f"chaos_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with pg_schema(PG_ADMIN, "chaos") as fresh:
+        yield fresh
+
+
+@contextmanager
+def pg_schema(admin_url: str, prefix: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh schema of its own, dropped afterwards (the server is shared)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     try:
-        yield f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
+        yield f"{admin_url}?options=-csearch_path%3D{schema}"
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -63,3 +64,15 @@ def test_history_bench_times_every_shape_on_both_databases(tmp_path: Path, postg
     assert len(re.findall(r"^store: \d+ us/item at 200, \d+ us/item at 600", out, re.M)) == 2, out
     assert len(re.findall(r"^prune at 600: \d+ items .* MB returned\)$", out, re.M)) == 2, out
     assert not list(tmp_path.glob("*.db"))  # --discard removed what it built
+
+
+def test_replicas_bench_claims_and_polls_every_feed(postgres: str) -> None:
+    out = run_bench("replicas.py", "--claim-feeds", "2400", "--cold-feeds", "12", "--warm-feeds", "12,36")
+    assert re.search(r"^claim \(limit 20\): p50 [\d.]+ ms, p95 [\d.]+ ms", out, re.MULTILINE), out
+    for count in (1, 2):  # every feed polled once, whichever replica claimed it
+        line = re.search(rf"^cold cycle, {count} replica\(s\): [\d.]+ s (\{{.*\}})$", out, re.MULTILINE)
+        assert line and sum(json.loads(line[1].replace("'", '"')).values()) == 12, out
+    for feeds in (12, 36):
+        assert re.search(
+            rf"^warm cycle, {feeds} feeds: [\d.]+ s \{{'not_modified': {feeds}\}}$", out, re.MULTILINE
+        )
