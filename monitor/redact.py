@@ -85,8 +85,11 @@ def redact_secret_url(url: str) -> str:
     return f"{parts.scheme}://{_host_and_port(parts.netloc)}/{MASK}"
 
 
-def url_secrets(url: str) -> list[str]:
-    """The parts of `url` that may be credentials: userinfo and query values, longest first."""
+def url_secrets(url: str, *, search_words: bool = True) -> list[str]:
+    """The parts of `url` that may be credentials, longest first: userinfo and query values. With
+    `search_words=False` (a feed's URL), only credential-like parameters (token=, key=, sig=...) and a
+    bare token-like element (`?AbC123...`) count: "q=afghanistan" or "hl=en-US" are no secrets, and
+    masking them would garble every log line and headline that contains them."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -95,35 +98,26 @@ def url_secrets(url: str) -> list[str]:
     found = [piece for piece in userinfo.split(":") if piece]
     for pair in parts.query.split("&"):
         name, sep, value = pair.partition("=")
-        found.append(value if sep else name)
+        if search_words:
+            found.append(value if sep else name)
+        elif sep and _CREDENTIAL_PARAM.search(name):
+            found.append(value)
+        elif not sep and _TOKENISH.fullmatch(name):
+            found.append(name)
     return sorted({piece for piece in found if piece}, key=len, reverse=True)
 
 
-# Query parameters whose values are credentials; a feed's other parameters ("q=afghanistan", "hl=en-US")
-# are search words, and masking them would garble every log line and headline that contains them.
+def feed_url_secrets(url: str) -> list[str]:
+    """What to mask of a feed URL: userinfo, credential-like parameters, bare tokens; no search words."""
+    return url_secrets(url, search_words=False)
+
+
+# Query parameters whose values are credentials.
 _CREDENTIAL_PARAM = re.compile(
     r"(?:^|[_-])(?:token|key|apikey|secret|sig|signature|auth|password|passwd|pass|pwd|session|sid|access|code"
     r"|credential|hash)(?:$|[_-])|^(?:api|x)[_-]?key$",
     re.IGNORECASE,
 )
-
-
-def feed_url_secrets(url: str) -> list[str]:
-    """What to mask of a feed URL: userinfo, values of credential-like query parameters (token=, key=,
-    sig=...) and a bare token-like element (`?AbC123...`); never its search words."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return [url]
-    userinfo, _, _ = parts.netloc.rpartition("@")
-    found = [piece for piece in userinfo.split(":") if piece]
-    for pair in parts.query.split("&"):
-        name, sep, value = pair.partition("=")
-        if sep and _CREDENTIAL_PARAM.search(name):
-            found.append(value)
-        elif not sep and _TOKENISH.fullmatch(name):
-            found.append(name)
-    return sorted({piece for piece in found if piece}, key=len, reverse=True)
 
 
 def webhook_url_secrets(url: str) -> list[str]:
