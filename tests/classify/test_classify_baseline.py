@@ -44,6 +44,19 @@ def test_mapping_form_and_partial_dates(tmp_path: Path) -> None:
         (GOOD_FACT + "- {actor: KZ, relation: recognition, date: soon}\n", "facts[1].date", "YYYY-MM-DD", 6),
         (GOOD_FACT + "- {actor: KZ, relation: recognition, actr: KZ}\n", "facts[1].actr", "unknown field", 6),
         (GOOD_FACT + "- just a string\n", "facts[1]", "expected a mapping", 6),
+        # an act that is not of the fact's relation: a recognition is no delisting
+        (
+            GOOD_FACT + "- {actor: KZ, relation: recognition, act: terror_delisting}\n",
+            "facts[1].act",
+            "must be",
+            6,
+        ),
+        (
+            GOOD_FACT + "- {actor: KZ, relation: sanctions_eased, act: forgiveness}\n",
+            "facts[1].act",
+            "must be",
+            6,
+        ),
         ("actor: KZ\n", "facts", "expected a list", None),
         ("- [unclosed\n", "", "not valid YAML", 2),
     ],
