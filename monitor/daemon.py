@@ -3,7 +3,8 @@
 APScheduler 3 is only the in-process ticker. The per-feed schedule is in the
 database (claims.py), so several replicas can share it: every `replicas.tick`
 this process claims due feeds for its free slots (pollloop.py); every
-`replicas.heartbeat` it records that it is alive; every hour it offers to run
+`replicas.heartbeat` it records that it is alive and takes up the events other
+replicas recorded into its baseline (resources.BaselineRefresh); every hour it offers to run
 the chores (chores.py), which one replica at a time takes. SIGINT/SIGTERM stop
 claiming, give in-flight polls `stop_timeout` seconds, cancel the rest, close
 everything and log counts. SIGHUP reloads the config; an invalid one keeps the
@@ -63,6 +64,7 @@ class Daemon:
         jobs = [
             (self.loop.fill, settings.tick, now),
             (self._heartbeat, settings.heartbeat, now + timedelta(seconds=settings.heartbeat)),
+            (self._refresh_baseline, settings.heartbeat, now + timedelta(seconds=settings.heartbeat)),
             (self._chores, chores.PERIOD, now + timedelta(seconds=min(60.0, settings.heartbeat))),
         ]
         every = self.rt.config.logging.summary
@@ -93,6 +95,12 @@ class Daemon:
             await self.rt.db(replicas.heartbeat, self.rt.engine, self.replica, self.claimed)
         except Exception as error:  # the database may be down for a moment; claims will say so too
             log.error("heartbeat failed", extra={"error": type(error).__name__})
+
+    async def _refresh_baseline(self) -> None:
+        try:
+            await self.rt.refresh_baseline()
+        except Exception as error:  # the database may be down for a moment; the next look catches up
+            log.error("baseline refresh failed", extra={"error": type(error).__name__})
 
     async def _chores(self) -> None:
         try:

@@ -47,6 +47,15 @@ class Resources:
     sender: Sender
     metrics: Metrics
     replica: str
+    baseline: BaselineRefresh
+
+    async def refresh_baseline(self) -> None:
+        """Take up the events other replicas recorded since the last look (a daemon job)."""
+        fresh = await self.db(self.baseline.changed)
+        if fresh is not None:
+            # A poll that grew the old baseline meanwhile may lose its fact here, but only until the next
+            # look: its event is newer than the id this read saw.
+            self.ctx.baseline = fresh
 
 
 def fetch_settings(config: Config) -> FetchSettings:
@@ -62,7 +71,11 @@ def fetch_settings(config: Config) -> FetchSettings:
 
 def baseline_with_history(config: Config, engine: Engine) -> Baseline:
     """The seed baseline grown by every asserted event already in the database."""
-    baseline = load_baseline(config.baseline)
+    return grown_by_history(load_baseline(config.baseline), engine)
+
+
+def grown_by_history(baseline: Baseline, engine: Engine) -> Baseline:
+    """`baseline` grown by every asserted event in the database (whichever replica recorded it)."""
     today = datetime.now(UTC).date()
     facts = [
         Fact(
@@ -77,6 +90,29 @@ def baseline_with_history(config: Config, engine: Engine) -> Baseline:
         for actor, event_type, act in store.confirmed_facts(engine)
     ]
     return baseline.with_facts(facts) if facts else baseline
+
+
+class BaselineRefresh:
+    """Keeps a replica's baseline level with the events other replicas record. Within an event's window the
+    identity row already makes another replica's report a source (cluster.find_event); past it, only the
+    baseline stops a restatement of what another replica recorded from alerting again. A cheap check of
+    the newest event id decides whether the facts are read again."""
+
+    def __init__(self, seed: Baseline, engine: Engine) -> None:
+        self.seed = seed  # the configured baseline file, read once
+        self.engine = engine
+        self.seen: int | None = None
+
+    def load(self) -> Baseline:
+        """The seed grown by the database's events, remembering the newest event id it covers."""
+        self.seen = store.last_event_id(self.engine)
+        return grown_by_history(self.seed, self.engine)
+
+    def changed(self) -> Baseline | None:
+        """A fresh baseline when an event was recorded (here or on another replica) since the last load."""
+        if store.last_event_id(self.engine) == self.seen:
+            return None
+        return self.load()
 
 
 def sync_config(config: Config, engine: Engine) -> None:
@@ -137,7 +173,8 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
         except sa.exc.SQLAlchemyError as error:
             reason = f"database: cannot record the configured feeds ({type(error).__name__})"
             raise StoreError(reason) from None
-        baseline = await db(baseline_with_history, config, engine)
+        refresh = BaselineRefresh(load_baseline(config.baseline), engine)
+        baseline = await db(refresh.load)
         metrics.watch_state(state_gauges(engine))
         sender = Sender(
             engine,
@@ -168,7 +205,7 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
                 "(add webhooks: to the config; `monitor demo` shows what they receive)",
                 extra={"config": str(config.path)},
             )
-        yield Resources(config, engine, db, ctx, sender, metrics, replica)
+        yield Resources(config, engine, db, ctx, sender, metrics, replica, refresh)
     finally:
         await recorder.close()
         await clients.aclose()

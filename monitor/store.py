@@ -473,6 +473,12 @@ def sync_webhooks(engine: Engine, hooks: Iterable[tuple[str, str, str]], now: da
                 )
 
 
+def last_event_id(engine: Engine) -> int:
+    """The newest event's id (0: none yet); it moves whenever any replica records an event."""
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(EVENTS.c.id), 0))).scalar_one())
+
+
 def confirmed_facts(engine: Engine) -> list[tuple[str, str, str | None]]:
     """(actor, event_type, act) of asserted events: they grow the classifier's baseline."""
     query = (

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support import BASELINE
 
 from monitor import chores, claims, outbox, replicas, store
+from monitor.classify import load_baseline
 from monitor.config import Retention, WebhookConfig, load_config
 from monitor.db import open_database
 from monitor.domain import Decision, Evidence, FeedItem
 from monitor.errors import ConfigError
+from monitor.pipeline import decide
+from monitor.resources import BaselineRefresh
 
 NOW = datetime.now(UTC)
 HOOK = WebhookConfig.model_validate({"name": "chat", "kind": "slack", "url": "https://hooks.example/x"})
@@ -135,6 +139,48 @@ def test_two_replicas_reporting_one_development_make_one_event(pg_url: str) -> N
         assert sources == 2
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_replica_learns_the_events_another_recorded_and_does_not_alert_again(pg_url: str) -> None:
+    """Past the event's window the identity row no longer joins a restatement to A's event: only B's baseline,
+    refreshed from the database, keeps B from alerting again on a development A recorded."""
+    headline = "Kazakhstan accredits Taliban ambassador"
+    later = NOW - timedelta(days=15)  # A's event is older than diplomatic_upgrade's 14-day window
+    engine_a, engine_b = open_database(pg_url), open_database(pg_url)
+    try:
+        store.sync_feeds(engine_a, [("wire", "https://a.example/"), ("blog", "https://b.example/")], later)
+        store.sync_webhooks(engine_a, [("chat", "slack", "https://hooks.example/x")])
+        seed = load_baseline(BASELINE)
+        replica_a, replica_b = BaselineRefresh(seed, engine_a), BaselineRefresh(seed, engine_b)
+        replica_a.load()
+        stale = replica_b.load()
+        assert replica_b.changed() is None  # nothing new: the facts are not read again
+        item = FeedItem("a1", headline, "", None, later, published_known=True)
+        decision = decide(replica_a.seed, item)
+        assert decision.alert and decision.event_type == "diplomatic_upgrade"
+        (wire,) = claims.claim_named(engine_a, "a", ["wire"], lease=60)
+        write = store.PollWrite(wire.state.id, wire.token, {"last_status": 200}, [(item, decision, False)])
+
+        def on_event(conn: sa.Connection, event_id: int, d: Decision) -> None:
+            outbox.enqueue_event(conn, event_id, d, [HOOK], later)
+
+        assert store.commit_poll(engine_a, write, later, on_event, lambda *args: None) is not None
+
+        restated = FeedItem("b1", headline, "", None, NOW, published_known=True)
+        assert decide(stale, restated).alert  # what B would do without the refresh
+        fresh = replica_b.changed()
+        assert fresh is not None
+        again = decide(fresh, restated)
+        assert not again.alert and again.reason == "restatement"
+        (blog,) = claims.claim_named(engine_b, "b", ["blog"], lease=60)
+        write = store.PollWrite(blog.state.id, blog.token, {"last_status": 200}, [(restated, again, False)])
+        saved = store.commit_poll(engine_b, write, NOW, on_event, lambda *args: None)
+        assert saved is not None and saved.events == []
+        assert (count(engine_b, "events"), count(engine_b, "deliveries")) == (1, 1)
+    finally:
+        engine_a.dispose()
+        engine_b.dispose()
 
 
 def test_a_chore_runs_on_one_replica_per_period(engine: sa.Engine) -> None:
