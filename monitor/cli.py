@@ -520,10 +520,12 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
     from monitor import outbox
 
     load(ctx, sends=True)  # a requeued delivery goes to a webhook: its secrets must be set
-    count = outbox.requeue(engine_for(ctx, note=False), datetime.now(UTC), delivery_id)
-    if delivery_id is not None and count == 0:
+    requeued = outbox.requeue(engine_for(ctx, note=False), datetime.now(UTC), delivery_id)
+    if delivery_id is not None and requeued.count == 0:
         raise InputError(f"delivery {delivery_id}: no such unsent delivery")
-    click.echo(f"{count} deliveries requeued")
+    peers = requeued.digest_peers
+    also = f" (with the {peers} other alerts of its digest, which goes out whole)" if peers else ""
+    click.echo(f"{requeued.count} deliveries requeued{also}")
 
 
 @main.command("history")

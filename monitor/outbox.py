@@ -344,15 +344,20 @@ def resume_target(conn: Connection, webhook: str, broken_at: datetime | None, no
         conn.execute(sa.update(DELIVERIES).where(DELIVERIES.c.id == row.id).values(age_from=shifted))
 
 
-def requeue(engine: Engine, now: datetime, delivery_id: int | None = None) -> int:
-    """Requeue one unsent delivery, or (without an id) every dead one: due now, with a fresh age.
-    Asking to retry also clears a `broken` mark on their webhooks (a transient 404 or 410 is not final);
-    their other kept deliveries resume with their age, untouched otherwise."""
-    if delivery_id is None:
-        where = DELIVERIES.c.status == "dead"
-    else:
-        where = sa.and_(DELIVERIES.c.id == delivery_id, DELIVERIES.c.status != "sent")
+@dataclass(frozen=True, slots=True)
+class Requeued:
+    count: int  # rows requeued
+    digest_peers: int = 0  # of them, the other members of the asked row's digest
+
+
+def requeue(engine: Engine, now: datetime, delivery_id: int | None = None) -> Requeued:
+    """Requeue one unsent delivery with every other unsent member of its digest (a digest goes out whole
+    or not at all: one member alone under the digest's id would be a different body with the same
+    webhook-id), or (without an id) every dead one: due now, with a fresh age. Asking to retry also clears
+    a `broken` mark on their webhooks (a transient 404 or 410 is not final); their other kept deliveries
+    resume with their age, untouched otherwise."""
     with engine.begin() as conn:
+        where, peers = _requeue_rows(conn, delivery_id)
         hooks = list(conn.execute(sa.select(DELIVERIES.c.webhook).where(where).distinct()).scalars())
         broken = conn.execute(
             sa.select(WEBHOOKS.c.name, WEBHOOKS.c.broken_at).where(
@@ -380,7 +385,22 @@ def requeue(engine: Engine, now: datetime, delivery_id: int | None = None) -> in
             .where(WEBHOOKS.c.name.in_(hooks))
             .values(broken=False, broken_reason=None, broken_at=None, paused_until=None)
         )
-    return int(result.rowcount)
+    return Requeued(int(result.rowcount), peers)
+
+
+def _requeue_rows(conn: Connection, delivery_id: int | None) -> tuple[sa.ColumnElement[bool], int]:
+    """Which rows a retry requeues, and how many of them are the asked row's digest peers."""
+    unsent = DELIVERIES.c.status != "sent"
+    if delivery_id is None:
+        return DELIVERIES.c.status == "dead", 0
+    digest = conn.execute(
+        sa.select(DELIVERIES.c.digest_msg_id).where(DELIVERIES.c.id == delivery_id, unsent)
+    ).scalar()
+    if digest is None:
+        return sa.and_(DELIVERIES.c.id == delivery_id, unsent), 0
+    where = sa.and_(DELIVERIES.c.digest_msg_id == digest, unsent)
+    peers = conn.execute(sa.select(sa.func.count()).where(where, DELIVERIES.c.id != delivery_id)).scalar_one()
+    return where, int(peers)
 
 
 def load_alert(engine: Engine, event_id: int) -> Alert:

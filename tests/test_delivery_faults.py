@@ -256,17 +256,26 @@ def test_a_secret_echoed_by_a_receiver_appears_nowhere(tmp_path: Path) -> None:
     assert not [piece for piece in pieces if piece.encode() in database]
 
 
+STORM = [
+    (f"{state} formally recognises the Taliban government", "")
+    for state in ("Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Belarus", "Mongolia", "Armenia")
+]
+
+
+def storm_config(tmp_path: Path, srv: LoopbackServer) -> Path:
+    """Seven alerts at once (a digest) to a generic receiver whose first answer comes after the timeout."""
+    srv.route("/feed", Reply(200, feed(*STORM)))
+    srv.route("/hook", Reply(204, delay=3), Reply(204))
+    return config_file(tmp_path, srv.url("/feed"), {"siem": ("generic", srv.url("/hook"))})
+
+
 def test_a_digest_resent_after_a_failure_carries_its_first_id_and_members(tmp_path: Path) -> None:
-    states = ("Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Belarus", "Mongolia", "Armenia")
-    storm = [(f"{state} formally recognises the Taliban government", "") for state in states]
     with LoopbackServer() as srv:
-        srv.route("/feed", Reply(200, feed(*storm)))
-        srv.route("/hook", Reply(204, delay=3), Reply(204))  # the first answer comes after the timeout
-        config = config_file(tmp_path, srv.url("/feed"), {"siem": ("generic", srv.url("/hook"))})
+        config = storm_config(tmp_path, srv)
         run_cli(config, {}, "poll", "--once", "--drain-timeout", "0")
         run_cli(config, {}, "poll", "--once", "--drain-timeout", "2")  # the digest times out
         newcomer = ("Uzbekistan formally recognises the Taliban government", "")
-        srv.route("/feed", Reply(200, feed(*storm, newcomer)))  # rebuilding would change the digest
+        srv.route("/feed", Reply(200, feed(*STORM, newcomer)))  # rebuilding would change the digest
         run_cli(config, {}, "poll", "--once", "--drain-timeout", "0")
         with closing(sqlite3.connect(tmp_path / "monitor.db")) as db, db:
             db.execute(
@@ -279,6 +288,24 @@ def test_a_digest_resent_after_a_failure_carries_its_first_id_and_members(tmp_pa
     members = [[e["id"] for e in json.loads(r.body)["events"]] for r in (first, again)]
     assert members[0] == members[1] and len(members[0]) == 7
     assert len(sent) == 3 and json.loads(sent[2].body)["type"] != "event.digest"  # the newcomer alone
+    assert {r["status"] for r in deliveries(config, {})} == {"sent"}
+
+
+def test_retrying_one_member_of_a_pending_digest_resends_the_whole_digest(tmp_path: Path) -> None:
+    with LoopbackServer() as srv:
+        config = storm_config(tmp_path, srv)
+        run_cli(config, {}, "poll", "--once", "--drain-timeout", "2")  # the digest times out: 10 s to wait
+        last = max(int(str(row["id"])) for row in deliveries(config, {}))
+        code, out, _ = run_cli(config, {}, "deliveries", "retry", str(last))
+        run_cli(config, {}, "poll", "--once", "--drain-timeout", "3")
+        sent = [r for r in srv.requests if r.method == "POST"]
+    assert code == 0 and out.strip() == (
+        "7 deliveries requeued (with the 6 other alerts of its digest, which goes out whole)"
+    )
+    first, again = sent
+    assert again.headers["webhook-id"] == first.headers["webhook-id"]
+    members = [[e["id"] for e in json.loads(r.body)["events"]] for r in (first, again)]
+    assert members[0] == members[1] and len(members[0]) == 7  # not the retried member alone
     assert {r["status"] for r in deliveries(config, {})} == {"sent"}
 
 
