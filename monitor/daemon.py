@@ -197,7 +197,9 @@ class Daemon:
     def healthy(self) -> tuple[bool, str]:
         if not self.scheduler.running:
             return False, "scheduler not running"
-        problems = self.rt.sender.loops.problems()  # a dead or failing sender is not healthy
+        # A dead or failing sender, or claims failing again and again, is not healthy.
+        polling = self.loop.claiming.problem()
+        problems = [*([polling] if polling else []), *self.rt.sender.loops.problems()]
         if problems:
             return False, "; ".join(problems)
         return True, "ok"

@@ -35,6 +35,7 @@ from monitor.lists import ParsedList, Selection, describe, diff, ledger, load_se
 from monitor.metrics import Metrics
 from monitor.parse import link_key, parse
 from monitor.recorder import Recorder
+from monitor.supervise import OUTAGE
 
 log = logging.getLogger("monitor.pipeline")
 Outcome = Literal["new", "unchanged", "not_modified", "failed", "rate_limited", "gone", "skipped", "fenced"]
@@ -85,7 +86,9 @@ async def poll_feed(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome
     try:
         return await _poll(ctx, feed, claim)
     except Exception as error:
-        log.exception("poll crashed", extra={"feed": feed.name})
+        # A traceback for a bug; a database outage is expected and says so in one line.
+        bug = not isinstance(error, OUTAGE)
+        log.error("poll crashed", exc_info=bug, extra={"feed": feed.name, "error": type(error).__name__})
         internal = MonitorError(f"internal error ({type(error).__name__})")
         try:
             return await _record_failure(ctx, feed, claim, internal, claim.now())

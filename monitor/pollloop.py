@@ -19,6 +19,7 @@ from monitor import claims
 from monitor.claims import Claim
 from monitor.config import FeedConfig
 from monitor.pipeline import Context, PollOutcome, poll_feed
+from monitor.supervise import OUTAGE, Streak
 
 log = logging.getLogger("monitor.pollloop")
 
@@ -41,6 +42,7 @@ class PollLoop:
         self._claiming = asyncio.Lock()
         self._more_due = False  # the last claim filled every slot: more feeds may be waiting
         self._refills: set[asyncio.Task[None]] = set()
+        self.claiming = Streak("poll loop")  # health names it while claims keep failing
 
     @property
     def free(self) -> int:
@@ -51,7 +53,12 @@ class PollLoop:
         if self.stopped or self._claiming.locked():
             return
         async with self._claiming:
-            await self._claim_due()
+            try:
+                await self._claim_due()
+            except Exception as error:  # the database is away: the next tick claims again
+                self.claiming.failed(error)
+            else:
+                self.claiming.succeeded()
 
     async def until_idle(self) -> None:
         """Claim and poll until nothing is due and nothing is in flight (a whole cycle: the benchmarks)."""
@@ -131,7 +138,8 @@ class PollLoop:
                 self.counts["cancelled"] += 1
                 raise
             except Exception as error:  # a bug or a database error: the lease runs out, the feed comes back
-                log.exception("poll crashed", extra={"feed": name})
+                bug = not isinstance(error, OUTAGE)  # a traceback only for a bug
+                log.error("poll crashed", exc_info=bug, extra={"feed": name, "error": type(error).__name__})
                 outcome = PollOutcome(name, "failed", error=f"internal error: {type(error).__name__}")
                 self.counts["crashed"] += 1
         self.counts[outcome.outcome] += 1

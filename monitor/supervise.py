@@ -1,10 +1,13 @@
-"""Long-lived loops that outlive their own errors, and a register of them that health can read.
+"""Work that outlives its own errors, and what health can read about it.
 
-A supervised loop runs its body again and again: an unexpected error is logged
-with the loop's name, the loop backs off (1 s doubling to `max_backoff`) and
-carries on, so a database outage of any length only pauses it. `/healthz`
-reads `problems()`: a loop that died, or one that has failed several times in
-a row (the database is gone, the disk is full), is named there.
+A `Streak` counts one piece of work's consecutive failures: the first failure
+of a streak logs one line (with the traceback only when the error is not an
+expected database outage), the end of the streak logs "recovered", and the
+rounds between log at DEBUG, so an outage of any length costs two lines. A
+supervised loop (`Loops`) runs its body again and again under a streak, backing
+off 1 s doubling to `max_backoff`; the daemon's poll loop keeps one for its
+claims. `/healthz` names a loop that died and any work failing several times
+in a row (the database is gone, the disk is full).
 """
 
 from __future__ import annotations
@@ -15,16 +18,68 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
+from monitor.errors import StoreError
+
 log = logging.getLogger("monitor.supervise")
-FAILING_AFTER = 3  # consecutive failures before health reports the loop
+FAILING_AFTER = 3  # consecutive failures before health reports the work
+# The database went away or is locked for a moment: expected in operation, so no traceback.
+OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, StoreError, OSError)
+
+
+@dataclass
+class Streak:
+    """Consecutive failures of one named piece of work."""
+
+    name: str
+    failures: int = 0
+    last_error: str | None = None
+    failing_since: float | None = None
+
+    def failed(self, error: Exception, retry_in: float | None = None) -> None:
+        self.failures += 1
+        self.last_error = type(error).__name__
+        first = self.failing_since is None
+        if first:
+            self.failing_since = time.monotonic()
+        log.log(
+            logging.ERROR if first else logging.DEBUG,
+            "%s failing; retrying",
+            self.name,
+            exc_info=first and not isinstance(error, OUTAGE),
+            extra={
+                "work": self.name,
+                "error": self.last_error,
+                "failures": self.failures,
+                "retry_in": retry_in,
+            },
+        )
+
+    def succeeded(self) -> None:
+        if self.failing_since is not None:
+            log.info(
+                "%s recovered",
+                self.name,
+                extra={
+                    "work": self.name,
+                    "failures": self.failures,
+                    "seconds": round(time.monotonic() - self.failing_since, 1),
+                },
+            )
+        self.failures, self.last_error, self.failing_since = 0, None, None
+
+    def problem(self) -> str | None:
+        """What health says while the streak is long enough to matter."""
+        if self.failures < FAILING_AFTER:
+            return None
+        return f"{self.name} failing ({self.failures} times): {self.last_error}"
 
 
 @dataclass
 class LoopState:
     name: str
-    failures: int = 0  # consecutive
-    last_error: str | None = None
-    failing_since: float | None = None
+    streak: Streak
     task: asyncio.Task[None] | None = None
     stopping: bool = False
 
@@ -45,7 +100,7 @@ class Loops:
     ) -> asyncio.Task[None]:
         """Run `body` until `stop` is set; it returns how long to wait before the next round (a `wake`
         cuts the wait short)."""
-        state = self._loops[name] = LoopState(name)
+        state = self._loops[name] = LoopState(name, Streak(f"loop {name}"))
         task = asyncio.create_task(self._run(state, body, stop, wake), name=name)
         state.task = task
         task.add_done_callback(lambda done: self._ended(state, done))
@@ -63,9 +118,9 @@ class Loops:
         found = []
         for state in self._loops.values():
             if state.task is not None and state.task.done() and not state.stopping:
-                found.append(f"loop {state.name} died: {state.last_error or 'ended'}")
-            elif state.failures >= FAILING_AFTER:
-                found.append(f"loop {state.name} failing ({state.failures} times): {state.last_error}")
+                found.append(f"loop {state.name} died: {state.streak.last_error or 'ended'}")
+            elif (problem := state.streak.problem()) is not None:
+                found.append(problem)
         return found
 
     def names(self) -> list[str]:
@@ -88,39 +143,19 @@ class Loops:
             try:
                 wait = await body()
             except Exception as error:  # the loop must outlive any one round
-                wait = self._failed(state, error)
+                wait = min(self.max_backoff, 2.0**state.streak.failures)
+                state.streak.failed(error, retry_in=wait)
             else:
-                if state.failures:
-                    log.info("loop recovered", extra={"loop": state.name, "failures": state.failures})
-                state.failures, state.last_error, state.failing_since = 0, None, None
+                state.streak.succeeded()
             await wait_any([e for e in (wake, stop) if e is not None], wait)
         state.stopping = True
-
-    def _failed(self, state: LoopState, error: Exception) -> float:
-        state.failures += 1
-        state.last_error = f"{type(error).__name__}"
-        if state.failing_since is None:
-            state.failing_since = time.monotonic()
-        wait = min(self.max_backoff, 2.0 ** (state.failures - 1))
-        # The whole traceback once per episode; then one line per failure.
-        log.error(
-            "loop failed; retrying",
-            exc_info=state.failures == 1,
-            extra={
-                "loop": state.name,
-                "error": state.last_error,
-                "failures": state.failures,
-                "retry_in": wait,
-            },
-        )
-        return wait
 
     def _ended(self, state: LoopState, task: asyncio.Task[None]) -> None:
         if task.cancelled() or state.stopping:
             return
         error = task.exception()
-        state.last_error = type(error).__name__ if error else "ended"
-        log.error("loop died", exc_info=error, extra={"loop": state.name, "error": state.last_error})
+        state.streak.last_error = type(error).__name__ if error else "ended"
+        log.error("loop died", exc_info=error, extra={"loop": state.name, "error": state.streak.last_error})
 
 
 async def wait_any(events: list[asyncio.Event], timeout: float) -> None:

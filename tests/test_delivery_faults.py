@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import sqlite3
 import time
 import tracemalloc
@@ -377,9 +378,13 @@ OUTAGE = 3.0  # seconds: longer than the idle wake-up below (1 s) and than 3 fai
 
 
 @pytest.mark.postgres
-def test_a_database_outage_longer_than_the_idle_wake_up_is_survived(
+def test_a_database_outage_is_survived_by_the_poll_loop_and_the_sender_and_named_by_health(
     pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The database goes away for longer than the sender's idle wake-up and several claim ticks: health
+    names the poll loop and the webhook lane, each failure streak logs one line and no traceback, and both
+    resume by themselves when it comes back (the item published meanwhile is alerted)."""
+    caplog.set_level(logging.INFO, "monitor.supervise")
     with LoopbackServer() as srv, TcpProxy(5432) as proxy:
         srv.route("/feed", Reply(200, feed(KZ)))
         srv.route("/good", Reply(204))
@@ -387,7 +392,9 @@ def test_a_database_outage_longer_than_the_idle_wake_up_is_survived(
         text = path.read_text().replace(
             f"sqlite:///{tmp_path / 'monitor.db'}", pg_url.replace(":5432/", f":{proxy.port}/")
         )
-        path.write_text(text.replace("  jitter: 0s", "  jitter: 0s\n  interval: 1s"))
+        path.write_text(
+            text.replace("  jitter: 0s", "  jitter: 0s\n  interval: 1s") + "replicas:\n  tick: 200ms\n"
+        )
         config = load_config(path)
 
         async def scenario() -> tuple[float, dict[str, object], dict[str, object]]:
@@ -416,8 +423,14 @@ def test_a_database_outage_longer_than_the_idle_wake_up_is_survived(
 
         took, during, after = asyncio.run(scenario())
     assert during["status"] == "unhealthy" and "loop webhook good failing" in str(during["scheduler"])
+    assert "poll loop failing" in str(during["scheduler"])
     assert after["status"] == "ok"
     assert took < 5  # resumed within seconds of the database coming back, without a restart
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors.count("poll loop failing; retrying") == 1  # one line for the whole outage
+    assert errors.count("loop webhook good failing; retrying") == 1
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []  # an outage is not a bug
+    assert {"poll loop recovered", "loop webhook good recovered"} <= {r.getMessage() for r in caplog.records}
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
 
 
