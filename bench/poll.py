@@ -172,6 +172,7 @@ def instrument() -> Stopwatch:
     watch.wrap(pipeline, "decide", "classify")
     watch.wrap(store, "filter_new", "store")
     watch.wrap(store, "save_items", "store")
+    watch.wrap(store, "commit_poll", "store")  # what pipeline.ingest calls: the poll's one transaction
     watch.wrap(pipeline, "ingest", "ingest")  # filter + classify + store + outbox
     return watch
 

@@ -194,13 +194,40 @@ def record_poll(engine: Engine, feed_id: int, **values: object) -> None:
         conn.execute(sa.update(FEEDS).where(FEEDS.c.id == feed_id).values(**values))
 
 
-def _existing(conn: Connection, feed_id: int, column: sa.Column[str], values: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(values), _CHUNK):
-        chunk = values[start : start + _CHUNK]
-        query = sa.select(column).where(ITEMS.c.feed_id == feed_id, column.in_(chunk))
-        found.update(conn.execute(query).scalars())
-    return found
+# The de-duplication check: which of a batch's keys and link keys the feed has stored, in one statement
+# (each index is probed for its own list). Built once: executing it costs no compilation.
+_SEEN_KEYS = sa.select(ITEMS.c.key, ITEMS.c.link_key).where(
+    ITEMS.c.feed_id == sa.bindparam("feed_id"), ITEMS.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+_SEEN_KEYS_OR_LINKS = sa.select(ITEMS.c.key, ITEMS.c.link_key).where(
+    ITEMS.c.feed_id == sa.bindparam("feed_id"),
+    sa.or_(
+        ITEMS.c.key.in_(sa.bindparam("keys", expanding=True)),
+        ITEMS.c.link_key.in_(sa.bindparam("links", expanding=True)),
+    ),
+)
+
+
+def _seen(
+    conn: Connection, feed_id: int, keys: Sequence[str], links: Sequence[str]
+) -> tuple[set[str], set[str]]:
+    """(keys, link keys) among those given that this feed has stored."""
+    wanted_keys, wanted_links = set(keys), set(links)
+    seen_keys: set[str] = set()
+    seen_links: set[str] = set()
+    step = _CHUNK // 2
+    for start in range(0, max(len(keys), len(links)), step):
+        chunk = {"feed_id": feed_id, "keys": list(keys[start : start + step])}
+        if links[start : start + step]:
+            query, chunk["links"] = _SEEN_KEYS_OR_LINKS, list(links[start : start + step])
+        else:
+            query = _SEEN_KEYS
+        for key, lkey in conn.execute(query, chunk):
+            if key in wanted_keys:
+                seen_keys.add(key)
+            if lkey in wanted_links:
+                seen_links.add(lkey)
+    return seen_keys, seen_links
 
 
 def link_keys(items: Sequence[FeedItem], link_key_of: dict[str, str | None]) -> dict[str, str | None]:
@@ -220,9 +247,8 @@ def filter_new(
     if not items:
         return []
     with engine.connect() as conn:
-        seen_keys = _existing(conn, feed_id, ITEMS.c.key, [i.key for i in items])
-        wanted_links = [lk for lk in lkeys.values() if lk]
-        seen_links = _existing(conn, feed_id, ITEMS.c.link_key, wanted_links) if wanted_links else set()
+        links = [lk for lk in lkeys.values() if lk]
+        seen_keys, seen_links = _seen(conn, feed_id, [i.key for i in items], links)
     fresh: dict[str, FeedItem] = {}  # one row per key, even if a key repeats: the insert must not fail
     for i in items:
         if i.key not in seen_keys and (lkeys.get(i.key) or "") not in seen_links:
@@ -266,40 +292,42 @@ def last_item_id(conn: Connection) -> int:
 
 
 def _index_text(conn: Connection, after_id: int) -> None:
-    """Add this transaction's items to SQLite's full-text indexes in one statement each (Postgres indexes an
+    """Add this transaction's items to SQLite's full-text index in one statement (Postgres indexes an
     expression by itself). A write transaction is exclusive, so `id > after_id` is exactly this batch."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "INSERT INTO items_fts(rowid, title, summary) SELECT id, title, summary FROM items WHERE id > ?",
             (after_id,),
         )
-        conn.exec_driver_sql(
-            "INSERT INTO reports_fts(rowid, title, summary) SELECT id, title, summary FROM items "
-            "WHERE id > ? AND event_id IS NOT NULL",
-            (after_id,),
-        )
+
+
+def _index_reports(conn: Connection, item_ids: Sequence[int]) -> None:
+    """Add event reports (items given an event) to SQLite's event-report search index, by id: a range
+    condition on `event_id IS NOT NULL` would walk every report of the history through its index."""
+    if conn.dialect.name == "sqlite" and item_ids:
+        conn.execute(_INDEX_REPORTS, {"ids": list(item_ids)})
+
+
+_INDEX_REPORTS = sa.text(
+    "INSERT INTO reports_fts(rowid, title, summary) SELECT id, title, summary FROM items WHERE id IN :ids"
+).bindparams(sa.bindparam("ids", expanding=True))
+# A batch's counters; the same SQL on SQLite and PostgreSQL, text so that executing it compiles nothing.
+_COUNT_FEED = sa.text(
+    "UPDATE feeds SET item_count = item_count + :items, event_report_count = event_report_count + :reports "
+    "WHERE id = :feed_id"
+)
+_COUNT_DAY = sa.text(
+    "INSERT INTO item_days (day, items, event_reports) VALUES (:day, :items, :reports) "
+    "ON CONFLICT (day) DO UPDATE SET items = item_days.items + excluded.items, "
+    "event_reports = item_days.event_reports + excluded.event_reports"
+)
 
 
 def _count_items(conn: Connection, feed_id: int, day: str, items: int, reports: int) -> None:
     """Add a batch to its feed's and its day's counters (the rows `feeds` and `stats` read)."""
-    conn.execute(
-        sa.update(FEEDS)
-        .where(FEEDS.c.id == feed_id)
-        .values(
-            item_count=FEEDS.c.item_count + items, event_report_count=FEEDS.c.event_report_count + reports
-        )
-    )
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(ITEM_DAYS).values(day=day, items=items, event_reports=reports)
-    conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[ITEM_DAYS.c.day],
-            set_={
-                "items": ITEM_DAYS.c["items"] + upsert.excluded["items"],
-                "event_reports": ITEM_DAYS.c.event_reports + upsert.excluded.event_reports,
-            },
-        )
-    )
+    counts = {"feed_id": feed_id, "day": day, "items": items, "reports": reports}
+    conn.execute(_COUNT_FEED, counts)
+    conn.execute(_COUNT_DAY, counts)
 
 
 def note_items(conn: Connection, feed_id: int, after_id: int, now: datetime) -> None:
@@ -424,6 +452,7 @@ def _save_items(
     quiet = [row for _, d, row in rows if not row["alert"] and not _restates_event(d, row)]
     loud = [(item, d, row) for item, d, row in rows if row["alert"] or _restates_event(d, row)]
     first_ids = []
+    reports: list[int] = []  # ids of items given an event: the event-report search index takes them
     if quiet:
         conn.execute(sa.insert(ITEMS), quiet)  # executemany: the cold cycle's hot path
         # The write lock is held: these rows got the ids just below the current maximum.
@@ -438,14 +467,17 @@ def _save_items(
             # Another outlet's report of a known development: a source, not a new alert.
             conn.execute(sa.update(ITEMS).where(ITEMS.c.id == item_id).values(event_id=existing))
             attached += 1
+            reports.append(item_id)
             continue
         if not row["alert"]:
             continue
         event_id = cluster.create_event(conn, decision, item, item_id, now)
+        reports.append(item_id)
         on_event(conn, event_id, decision)
         events.append(NewEvent(event_id, decision, item))
     if first_ids:
         _index_text(conn, min(first_ids) - 1)
+        _index_reports(conn, reports)
         _count_items(conn, feed_id, now.astimezone(UTC).date().isoformat(), len(rows), attached + len(events))
     return SaveResult(stored=len(batch), events=events, attached=attached)
 
