@@ -252,9 +252,9 @@ def ensure_history(
 def copy_rows(source: Engine, target: Engine) -> None:
     """Every row of every table, SQLite to PostgreSQL with COPY: the same rows, minutes instead of an hour.
     Foreign keys are checked by neither side while loading (the source's rows already satisfy them)."""
-    from sqlmodel import SQLModel
+    from monitor import models
 
-    tables = [t for name, t in SQLModel.metadata.tables.items() if name != "schema_version"]
+    tables = [t for name, t in models.METADATA.tables.items() if name != "schema_version"]
     with source.connect() as src, target.connect() as dst:
         raw: Any = dst.connection.dbapi_connection
         with raw.cursor() as cursor:

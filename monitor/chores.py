@@ -19,7 +19,7 @@ from monitor import dbclock, models, store
 from monitor.config import Retention
 
 log = logging.getLogger("monitor.chores")
-LEASES = models.Lease.__table__  # type: ignore[attr-defined]
+LEASES = models.LEASES
 PERIOD = 3600.0  # seconds between runs of each chore, across all replicas
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from monitor import dbclock, models, store
 
-FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
+FEEDS = models.FEEDS
 
 
 @dataclass(frozen=True, slots=True)

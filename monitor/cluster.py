@@ -21,9 +21,9 @@ from monitor import models
 from monitor.domain import Decision, FeedItem
 from monitor.events import REGISTRY
 
-EVENTS = models.Event.__table__  # type: ignore[attr-defined]
-ITEMS = models.Item.__table__  # type: ignore[attr-defined]
-EVENT_KEYS = models.EventKey.__table__  # type: ignore[attr-defined]
+EVENTS = models.EVENTS
+ITEMS = models.ITEMS
+EVENT_KEYS = models.EVENT_KEYS
 
 OnEvent = Callable[[Connection, int, Decision], None]
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import SQLModel
 
 from monitor import models
 from monitor.errors import StoreError
@@ -23,7 +22,7 @@ Migration = Callable[[Connection], None]
 
 
 def _create_tables(conn: Connection) -> None:
-    SQLModel.metadata.create_all(conn)
+    models.METADATA.create_all(conn)
 
 
 _SQLITE_FTS = [
@@ -92,7 +91,7 @@ def _replica_coordination(conn: Connection) -> None:
     """Replicas (issue 10): the feed schedule is claimed from the feeds table, events have an identity row,
     replicas and chore leases have tables. A database created by step 1 today already has all of it."""
     for table in ("event_keys", "replicas", "leases"):
-        SQLModel.metadata.tables[table].create(conn, checkfirst=True)
+        models.METADATA.tables[table].create(conn, checkfirst=True)
     have = {column["name"] for column in sa.inspect(conn).get_columns("feeds")}
     for name, ddl in _FEED_LEASE_COLUMNS.items():
         if name not in have:
@@ -102,8 +101,8 @@ def _replica_coordination(conn: Connection) -> None:
 
 def _official_sources(conn: Connection) -> None:
     """Official sanctions lists (list_entries, list_changes, list_state) and the feeds' `official` flag."""
-    for model in (models.ListEntry, models.ListChange, models.ListState):
-        sa.Table.create(model.__table__, conn, checkfirst=True)  # type: ignore[union-attr]
+    for table in (models.LIST_ENTRIES, models.LIST_CHANGES, models.LIST_STATE):
+        table.create(conn, checkfirst=True)
     if "official" not in {column["name"] for column in sa.inspect(conn).get_columns("feeds")}:
         conn.exec_driver_sql("ALTER TABLE feeds ADD COLUMN official BOOLEAN NOT NULL DEFAULT false")
 
@@ -123,8 +122,8 @@ def _add_columns(conn: Connection, table: sa.Table, names: list[str]) -> None:
 
 def _delivery_lanes(conn: Connection) -> None:
     # Per-target claims and pauses; a digest's id persisted before sending; an age that survives a fix.
-    webhooks = models.Webhook.__table__  # type: ignore[attr-defined]
-    deliveries = models.Delivery.__table__  # type: ignore[attr-defined]
+    webhooks = models.WEBHOOKS
+    deliveries = models.DELIVERIES
     _add_columns(conn, webhooks, ["lease_owner", "lease_until", "lease_token", "paused_until"])
     _add_columns(conn, deliveries, ["digest_msg_id", "age_from"])
 
@@ -170,13 +169,13 @@ def _history_at_scale(conn: Connection) -> None:
     from the rows already stored."""
     from monitor import store
 
-    SQLModel.metadata.tables["item_days"].create(conn, checkfirst=True)
-    _add_columns(conn, models.Feed.__table__, ["item_count", "event_report_count"])  # type: ignore[attr-defined]
-    _add_columns(conn, models.Event.__table__, ["feed_id"])  # type: ignore[attr-defined]
+    models.METADATA.tables["item_days"].create(conn, checkfirst=True)
+    _add_columns(conn, models.FEEDS, ["item_count", "event_report_count"])
+    _add_columns(conn, models.EVENTS, ["feed_id"])
     for name in _REPLACED_INDEXES:
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
     for table in ("items", "events", "deliveries"):
-        for index in SQLModel.metadata.tables[table].indexes:
+        for index in models.METADATA.tables[table].indexes:
             index.create(conn, checkfirst=True)
     conn.exec_driver_sql(
         "UPDATE events SET feed_id = (SELECT i.feed_id FROM items i WHERE i.id = events.first_item_id) "
@@ -190,13 +189,13 @@ def _history_at_scale(conn: Connection) -> None:
 def _event_acts(conn: Connection) -> None:
     # The kind of step of each event, so a confirmed one-off act (a recognition, a delisting) is known as
     # such after a restart; older events keep NULL, which reads as "any kind".
-    _add_columns(conn, models.Event.__table__, ["act"])  # type: ignore[attr-defined]
+    _add_columns(conn, models.EVENTS, ["act"])
 
 
 def _schedule_every_feed(conn: Connection) -> None:
     """Rows made before the schedule moved into the database (disabled feeds among them) have no
     `next_poll_at`, and a claim compares it with now: they were never polled. They are due now."""
-    feeds = models.Feed.__table__  # type: ignore[attr-defined]
+    feeds = models.FEEDS
     conn.execute(
         sa.update(feeds).where(feeds.c.next_poll_at.is_(None)).values(next_poll_at=datetime.now(UTC))
     )
@@ -263,14 +262,14 @@ def migrate(engine: Engine) -> int:
         if conn.dialect.name == "postgresql":
             # Replicas starting together migrate one at a time (released at commit).
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242010)")
-        models.SchemaVersion.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+        models.SCHEMA_VERSION.create(conn, checkfirst=True)
         done = {row[0] for row in conn.execute(sa.text("SELECT version FROM schema_version"))}
         for version, step in enumerate(MIGRATIONS, start=1):
             if version in done:
                 continue
             step(conn)
             conn.execute(
-                sa.insert(models.SchemaVersion.__table__),  # type: ignore[attr-defined]
+                sa.insert(models.SCHEMA_VERSION),
                 {"version": version, "applied_at": datetime.now(UTC)},
             )
     return len(MIGRATIONS)

@@ -15,10 +15,10 @@ from monitor import models, search
 from monitor.errors import InputError
 from monitor.redact import redact_url
 
-FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
-ITEMS = models.Item.__table__  # type: ignore[attr-defined]
-EVENTS = models.Event.__table__  # type: ignore[attr-defined]
-ITEM_DAYS = models.ItemDay.__table__  # type: ignore[attr-defined]
+FEEDS = models.FEEDS
+ITEMS = models.ITEMS
+EVENTS = models.EVENTS
+ITEM_DAYS = models.ITEM_DAYS
 _RELATIVE = re.compile(r"^(\d+)([hdw])$")
 
 
@@ -294,7 +294,7 @@ def list_changes(
 ) -> list[dict[str, Any]]:
     """The sanctions-list changes behind an event (one per list that reported it) or one item, oldest
     first, with the entry's before and after (decoded JSON; None when added or removed)."""
-    changes = models.ListChange.__table__  # type: ignore[attr-defined]
+    changes = models.LIST_CHANGES
     query = (
         sa.select(
             changes.c.item_id.label("item"),

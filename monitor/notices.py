@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from monitor import models
 
-ITEMS = models.Item.__table__  # type: ignore[attr-defined]
+ITEMS = models.ITEMS
 MIN_BATCHES = 5  # fewer arrivals than this say nothing about a feed's rhythm
 MIN_SILENCE = 6 * 3600.0  # never call a feed silent after less than this
 

@@ -31,13 +31,13 @@ from monitor.config import WebhookConfig
 from monitor.domain import Alert, Decision, ListReference, Notice
 from monitor.target_claims import Claim, db_now, held_by
 
-DELIVERIES = models.Delivery.__table__  # type: ignore[attr-defined]
-WEBHOOKS = models.Webhook.__table__  # type: ignore[attr-defined]
-EVENTS = models.Event.__table__  # type: ignore[attr-defined]
-ITEMS = models.Item.__table__  # type: ignore[attr-defined]
-FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
-NOTICES = models.Notice.__table__  # type: ignore[attr-defined]
-LIST_CHANGES = models.ListChange.__table__  # type: ignore[attr-defined]
+DELIVERIES = models.DELIVERIES
+WEBHOOKS = models.WEBHOOKS
+EVENTS = models.EVENTS
+ITEMS = models.ITEMS
+FEEDS = models.FEEDS
+NOTICES = models.NOTICES
+LIST_CHANGES = models.LIST_CHANGES
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 
 from monitor import claims, dbclock, models
 
-REPLICAS = models.Replica.__table__  # type: ignore[attr-defined]
-LEASES = models.Lease.__table__  # type: ignore[attr-defined]
+REPLICAS = models.REPLICAS
+LEASES = models.LEASES
 STALE_AFTER = 3  # heartbeat periods without a beat before a replica counts as gone
 
 

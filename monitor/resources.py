@@ -131,8 +131,8 @@ def sync_config(config: Config, engine: Engine) -> None:
 
 
 def state_gauges(engine: Engine) -> Any:
-    deliveries = models.Delivery.__table__  # type: ignore[attr-defined]
-    feeds = models.Feed.__table__  # type: ignore[attr-defined]
+    deliveries = models.DELIVERIES
+    feeds = models.FEEDS
 
     def read(now: datetime) -> tuple[int, float, int]:
         with engine.connect() as conn:

@@ -20,12 +20,12 @@ from sqlalchemy.engine import Connection, Engine
 from monitor import cluster, models, outbox
 from monitor.domain import Decision, FeedItem
 
-FEEDS = models.Feed.__table__  # type: ignore[attr-defined]
-ITEMS = models.Item.__table__  # type: ignore[attr-defined]
-EVENTS = models.Event.__table__  # type: ignore[attr-defined]
-WEBHOOKS = models.Webhook.__table__  # type: ignore[attr-defined]
-ITEM_DAYS = models.ItemDay.__table__  # type: ignore[attr-defined]
-LIST_CHANGES = models.ListChange.__table__  # type: ignore[attr-defined]
+FEEDS = models.FEEDS
+ITEMS = models.ITEMS
+EVENTS = models.EVENTS
+WEBHOOKS = models.WEBHOOKS
+ITEM_DAYS = models.ITEM_DAYS
+LIST_CHANGES = models.LIST_CHANGES
 _CHUNK = 400  # bound parameters per IN (...) query
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from monitor import models
 
-WEBHOOKS = models.Webhook.__table__  # type: ignore[attr-defined]
+WEBHOOKS = models.WEBHOOKS
 
 
 @dataclass(frozen=True, slots=True)

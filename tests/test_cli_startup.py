@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("sqlalchemy", "sqlmodel", "feedparser", "httpx", "httpcore", "pydantic", "yaml", "apscheduler")
 
@@ -53,3 +54,41 @@ def test_help_of_every_command_imports_nothing_heavy() -> None:
     failing = {name: r for name, r in results.items() if r != [0, True]}
     assert failing == {}
     assert found["heavy"] == []
+
+
+# A read-only query needs the database layer (SQLAlchemy Core) and the config (pydantic), nothing more.
+QUERY_PROBE = """
+import json, sys
+from click.testing import CliRunner
+from monitor.cli import main
+
+results = {}
+for args in (["history"], ["history", "--items"], ["stats"], ["feeds"]):
+    result = CliRunner().invoke(main, ["--config", sys.argv[1], *args])
+    results[" ".join(args)] = [result.exit_code, result.output[:200]]
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[2:] or m.startswith("sqlalchemy.orm"))
+print(json.dumps({"results": results, "loaded": loaded}))
+"""
+
+
+def test_read_only_queries_import_no_orm_and_no_fetching(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"database: sqlite:///{tmp_path / 'monitor.db'}\nfeeds:\n  - name: wire\n    url: https://a.example/rss\n"
+    )
+    heavy = ("sqlmodel", "feedparser", "httpx", "httpcore", "apscheduler")
+    done = subprocess.run(
+        [sys.executable, "-c", QUERY_PROBE, str(config), *heavy],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    found = json.loads(done.stdout)
+    assert {name: r[0] for name, r in found["results"].items()} == {
+        "history": 0,
+        "history --items": 0,
+        "stats": 0,
+        "feeds": 0,
+    }, found["results"]
+    assert found["loaded"] == []

@@ -38,8 +38,8 @@ from monitor import history, models, store
 from monitor.cli import EVENT_COLUMNS, ITEM_COLUMNS
 from monitor.errors import InputError
 
-ITEMS = models.Item.__table__
-EVENTS = models.Event.__table__
+ITEMS = models.ITEMS
+EVENTS = models.EVENTS
 AGENCY = "world-news-agency"  # a long feed name: the items table must still fit 80 columns
 WIRE_STORIES = (KZ, TJ, EU, FOOTBALL, WEATHER)
 AGENCY_STORIES = (KZ_AGAIN, OIL)

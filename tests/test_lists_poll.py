@@ -86,11 +86,11 @@ def feed_row(config: Path, name: str) -> dict[str, object]:
     return next(row for row in json.loads(out) if row["name"] == name)
 
 
-def table(tmp_path: Path, model: type, *columns: str) -> list[tuple[object, ...]]:
+def table(tmp_path: Path, model: sa.Table, *columns: str) -> list[tuple[object, ...]]:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
     try:
         with engine.connect() as conn:
-            chosen = [model.__table__.c[c] for c in columns]  # type: ignore[attr-defined]
+            chosen = [model.c[c] for c in columns]
             return [tuple(row) for row in conn.execute(sa.select(*chosen).order_by(*chosen))]
     finally:
         engine.dispose()
@@ -113,9 +113,9 @@ def test_un_series_2017_to_2026_alerts_nothing(tmp_path: Path, server: LoopbackS
     assert hooks(server) == []
     code, out, _ = invoke(config, "history", "--format", "json")
     assert code == 0 and json.loads(out) == []
-    assert len(table(tmp_path, models.ListEntry, "key")) == 7
+    assert len(table(tmp_path, models.LIST_ENTRIES, "key")) == 7
     # The one real amendment in the series is stored and shown, not alerted.
-    assert table(tmp_path, models.ListChange, "key", "change", "changed_fields", "alert") == [
+    assert table(tmp_path, models.LIST_CHANGES, "key", "change", "changed_fields", "alert") == [
         ("TAi.004", "amended", "listed_on", False)
     ]
     (item,) = json.loads(invoke(config, "history", "--items", "--format", "json")[1])
@@ -167,8 +167,8 @@ def test_s3_error_page_as_the_ofac_list_is_a_feed_error(tmp_path: Path, server: 
     assert "ofac: failed" in out and "root element is <Error>" in out
     row = feed_row(config, "ofac")
     assert row["error_count"] == 1 and "<Error>" in str(row["last_error"])
-    assert hooks(server) == [] and table(tmp_path, models.ListChange, "key") == []
-    assert len(table(tmp_path, models.ListEntry, "key")) == 10  # nothing delisted
+    assert hooks(server) == [] and table(tmp_path, models.LIST_CHANGES, "key") == []
+    assert len(table(tmp_path, models.LIST_ENTRIES, "key")) == 10  # nothing delisted
     document.body = OFAC_CSV.read_bytes()
     poll(config)
     assert feed_row(config, "ofac")["error_count"] == 0 and hooks(server) == []
@@ -178,7 +178,7 @@ def test_ofac_selection_keeps_10743_drops_12206_and_7472(tmp_path: Path, server:
     server.route_with("/ofac", Document(OFAC_CSV.read_bytes()))
     config = write_config(tmp_path, server, {"ofac": "ofac-sdn"})
     poll(config)
-    keys = {key for (key,) in table(tmp_path, models.ListEntry, "key")}
+    keys = {key for (key,) in table(tmp_path, models.LIST_ENTRIES, "key")}
     assert "10743" in keys and "12206" not in keys and "7472" not in keys
 
 
@@ -193,7 +193,7 @@ def test_mass_change_is_one_notice_and_every_change_is_kept(tmp_path: Path, serv
     (notice,) = hooks(server)
     assert notice["type"] == "feed.notice" and notice["notice"]["status"] == "bulk_change"  # type: ignore[index]
     assert "5 changes" in str(notice["notice"]["detail"])  # type: ignore[index]
-    held = table(tmp_path, models.ListChange, "key", "change", "held", "alert")
+    held = table(tmp_path, models.LIST_CHANGES, "key", "change", "held", "alert")
     assert len(held) == 5 and all(row[1:] == ("removed", True, False) for row in held)
     items = json.loads(invoke(config, "history", "--items", "--format", "json")[1])
     assert len(items) == 5 and all(not item["alert"] for item in items)
@@ -327,7 +327,7 @@ def test_prune_keeps_an_old_list_amendment_pointing_at_its_item(
     document.body = UN_2026.read_bytes()
     poll(config)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'monitor.db'}")
-    items, changes = models.Item.__table__, models.ListChange.__table__
+    items, changes = models.ITEMS, models.LIST_CHANGES
     try:
         with engine.begin() as conn:  # the amendment is 200 days old, past the 30-day retention
             old = datetime.now(UTC) - timedelta(days=200)

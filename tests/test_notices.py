@@ -15,8 +15,8 @@ from httpserver import LoopbackServer, Reply
 from monitor import models, notices, store
 from monitor.db import open_database
 
-ITEMS = models.Item.__table__
-NOTICES = models.Notice.__table__
+ITEMS = models.ITEMS
+NOTICES = models.NOTICES
 HOOKS = """webhooks:
   - name: ops
     kind: generic

@@ -13,8 +13,8 @@ from httpserver import LoopbackServer, Reply
 
 from monitor import models, store
 
-ITEMS = models.Item.__table__
-EVENTS = models.Event.__table__
+ITEMS = models.ITEMS
+EVENTS = models.EVENTS
 
 
 def stored(url: str) -> dict[str, dict[str, object]]:

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from monitor import claims, db, models, store
 from monitor.db import open_database
 
-FEEDS = models.Feed.__table__
-VERSIONS = models.SchemaVersion.__table__
+FEEDS = models.FEEDS
+VERSIONS = models.SCHEMA_VERSION
 NOW = datetime.now(UTC)
 TWO = [("a", "https://a.example/feed"), ("b", "https://b.example/feed")]
 

@@ -268,7 +268,7 @@ def test_expiry_spares_a_delivery_in_flight_and_reports_each_loss_once(engine: s
         [hook()],
     )
     assert len(saved.events) == len(saved_b.events) == 1
-    deliveries = models.Delivery.__table__  # type: ignore[attr-defined]
+    deliveries = models.DELIVERIES
     later = NOW + timedelta(hours=2)
     with engine.begin() as conn:
         in_flight = conn.execute(

@@ -11,18 +11,16 @@ from monitor import models, outbox, store
 from monitor.db import open_database
 from monitor.target_claims import claim_target, claimed_until, release_target
 
-DELIVERIES = models.Delivery.__table__  # type: ignore[attr-defined]
+DELIVERIES = models.DELIVERIES
 
 
 def pending_row(engine: sa.Engine, now: datetime) -> int:
     with engine.begin() as conn:
         feed = conn.execute(
-            sa.insert(models.Feed.__table__).values(name="wire", url="http://x/", error_count=0, gone=False)  # type: ignore[attr-defined]
+            sa.insert(models.FEEDS).values(name="wire", url="http://x/", error_count=0, gone=False)
         ).inserted_primary_key[0]
         notice = conn.execute(
-            sa.insert(models.Notice.__table__).values(
-                feed_id=feed, kind="failing", detail="d", created_at=now
-            )  # type: ignore[attr-defined]
+            sa.insert(models.NOTICES).values(feed_id=feed, kind="failing", detail="d", created_at=now)  # type: ignore[attr-defined]
         ).inserted_primary_key[0]
         row = conn.execute(
             sa.insert(DELIVERIES).values(
@@ -56,7 +54,7 @@ def test_one_sender_at_a_time_and_a_lapsed_claim_is_taken_over(db_url: str) -> N
     later = now + timedelta(seconds=31)
     if engine.dialect.name == "postgresql":  # the lease runs on the database clock: lapse it there
         with engine.begin() as conn:
-            conn.execute(sa.update(models.Webhook.__table__).values(lease_until=now - timedelta(seconds=1)))  # type: ignore[attr-defined]
+            conn.execute(sa.update(models.WEBHOOKS).values(lease_until=now - timedelta(seconds=1)))
     taken = claim_target(engine, "chat", "replica-b", later, 30)
     assert taken is not None and taken.token == first.token + 1
 

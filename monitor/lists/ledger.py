@@ -20,10 +20,10 @@ from monitor.domain import Decision, FeedItem
 from monitor.lists.diff import Change, ListDiff, Previous, Substance
 from monitor.lists.entry import ParsedList, substance_hash
 
-ENTRIES = models.ListEntry.__table__  # type: ignore[attr-defined]
-CHANGES = models.ListChange.__table__  # type: ignore[attr-defined]
-STATE = models.ListState.__table__  # type: ignore[attr-defined]
-ITEMS = models.Item.__table__  # type: ignore[attr-defined]
+ENTRIES = models.LIST_ENTRIES
+CHANGES = models.LIST_CHANGES
+STATE = models.LIST_STATE
+ITEMS = models.ITEMS
 # How long a UN listing waits for its UK and EU copies to join it (the EU act can take weeks).
 COPY_WINDOW = timedelta(days=180)
 
