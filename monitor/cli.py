@@ -544,8 +544,9 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
 @click.option("--feed", help="Only items or events first reported by this feed.")
 @click.option(
     "--search",
-    help="Words in titles or summaries, all required; each matches its variants (Kazakh finds Kazakhstan, "
-    'recognise finds recognition); "an exact phrase"; a OR b.',
+    help="Words in titles or summaries, all required; each matches its forms (recognise finds recognition, "
+    "ban finds banned); word* every word it begins (Kazakh* finds Kazakhstan, Kazakh does not); "
+    '"an exact phrase"; a OR b.',
 )
 @click.option(
     "--items", "show_items", is_flag=True, help="List stored items with their decisions, not events."

@@ -1,8 +1,12 @@
 """The `--search` language: words as people type them, turned into an FTS5 or tsquery expression.
 
-- Words are all required. Each matches as a prefix of its root, so `Kazakh` finds "Kazakhstan" and
-  `recognise` finds "recognises", "recognized" and "recognition" (the root is the word less a common
-  English ending: -s, -es, -ed, -ing, -ise, -ize, -ition, -ation...).
+- Words are all required. Each matches its forms: its root (the word less a common English ending: -s,
+  -es, -ed, -ing, -ise, -ize, -ition, -ation...) with any of those endings, so `recognise` finds
+  "recognises", "recognized" and "recognition", `ban` finds "bans" and "banned", `country` "countries".
+- `word*` matches every word that begins with it: `Kazakh*` finds "Kazakhstan", which `Kazakh` does not.
+  A word's forms are read from the index newest first and the reading stops at --limit; a prefix reads
+  every match of every word it begins (in a large history, a common prefix costs milliseconds per
+  hundred thousand matches), so it is asked for, not implied.
 - `"a phrase"` matches those exact words in that order.
 - `a OR b` matches either; OR binds tighter than the implied AND (`taliban recognise OR recognition`).
 - Punctuation separates words, as in the index (`Kazakhstan's` is `kazakhstan` and `s`).
@@ -14,6 +18,7 @@ digits at all) is an InputError naming the problem, never an empty result.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.errors import InputError
@@ -26,13 +31,17 @@ _ENDINGS = (  # longest first
     *("ies", "ied", "ed", "es", "s", "e"),
 )
 MIN_ROOT = 4  # shorter roots match too much ("eas" would find "east")
-MIN_PREFIX = 3  # one- and two-letter words ("s", "UN") match only themselves
+MIN_PREFIX = 3  # one- and two-letter words ("s", "UN") match only themselves; `word*` needs 3 letters
+_FORM_ENDINGS = ("", *_ENDINGS)
+_SOFT_ENDINGS = ("ed", "es", "ing", "ings", "ation", "ations", "ition", "itions")  # after a final e or y
+_VOWELS = frozenset("aeiouy")
 
 
 @dataclass(frozen=True)
 class Term:
     words: tuple[str, ...]  # lower case
-    exact: bool  # a quoted phrase; otherwise one word matched by its root as a prefix
+    exact: bool  # a quoted phrase; otherwise one word, matched by its forms
+    prefix: bool = False  # `word*`: every word that begins with it
 
 
 # A query: every group must match; a group matches when any of its terms does.
@@ -46,6 +55,23 @@ def root(word: str) -> str:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_ROOT:
             return word[: -len(ending)]
     return word
+
+
+def forms(word: str) -> tuple[str, ...]:
+    """The words a bare `word` finds: its root with each common ending, where the root may also drop a
+    final e or y ("easing", "countries") or double its final consonant ("banned")."""
+    word = word.lower()
+    if len(word) < MIN_PREFIX:
+        return (word,)
+    stem = root(word)
+    found = {word} | {stem + ending for ending in _FORM_ENDINGS}
+    if stem[-1] == "e":
+        found |= {stem[:-1] + ending for ending in _SOFT_ENDINGS}
+    elif stem[-1] == "y":
+        found |= {stem[:-1] + ending for ending in ("ies", "ied")}
+    elif stem[-1] not in _VOWELS:
+        found |= {stem + stem[-1] + ending for ending in ("ed", "ing", "ings")}
+    return tuple(sorted(found))
 
 
 def parse(text: str) -> Query | None:
@@ -65,7 +91,7 @@ def parse(text: str) -> Query | None:
             if bare == "AND":
                 groups.append([])
             continue
-        terms = _terms(phrase, bare)
+        terms = _terms(text, phrase, bare)
         if not terms:
             continue
         if pending_or:
@@ -81,27 +107,38 @@ def parse(text: str) -> Query | None:
     return tuple(tuple(group) for group in groups if group)
 
 
-def _terms(phrase: str | None, bare: str | None) -> list[Term]:
+def _terms(text: str, phrase: str | None, bare: str | None) -> list[Term]:
     if phrase is not None:
         words = tuple(w.lower() for w in _WORD.findall(phrase))
         return [Term(words, exact=True)] if words else []
-    return [Term((w.lower(),), exact=False) for w in _WORD.findall(bare or "")]
+    terms = [Term((w.lower(),), exact=False) for w in _WORD.findall(bare or "")]
+    if terms and str(bare).endswith("*"):
+        last = terms[-1].words[0]
+        if len(last) < MIN_PREFIX:
+            raise InputError(
+                f"search {text!r}: {last}* is too short a prefix (at least {MIN_PREFIX} letters)"
+            )
+        terms[-1] = Term((last,), exact=False, prefix=True)
+    return terms
 
 
-def _prefix(term: Term) -> str | None:
-    """The prefix a bare word matches, or None when it matches only itself."""
-    word = term.words[0]
-    return None if term.exact or len(word) < MIN_PREFIX else root(word)
+def _alternatives(term: Term) -> tuple[tuple[tuple[str, ...], ...], str | None]:
+    """(the exact word sequences a term matches, or the prefix it matches)."""
+    if term.prefix:
+        return (), term.words[0]
+    if term.exact:
+        return (term.words,), None
+    return tuple((form,) for form in forms(term.words[0])), None
 
 
 def fts5(query: Query) -> str:
     """An FTS5 MATCH expression (every word quoted: nothing the user typed is FTS5 syntax)."""
 
     def one(term: Term) -> str:
-        prefix = _prefix(term)
+        sequences, prefix = _alternatives(term)
         if prefix is not None:
             return f'"{prefix}"*'
-        return '"' + " ".join(term.words) + '"'
+        return " OR ".join('"' + " ".join(words) + '"' for words in sequences)
 
     return " AND ".join("(" + " OR ".join(one(t) for t in group) + ")" for group in query)
 
@@ -110,9 +147,22 @@ def tsquery(query: Query) -> str:
     """A to_tsquery('simple', ...) expression: each lexeme quoted, prefixes as `:*`, phrases with <->."""
 
     def one(term: Term) -> str:
-        prefix = _prefix(term)
+        sequences, prefix = _alternatives(term)
         if prefix is not None:
             return f"'{prefix}':*"
-        return "(" + " <-> ".join(f"'{w}'" for w in term.words) + ")"
+        return " | ".join("(" + " <-> ".join(f"'{w}'" for w in words) + ")" for words in sequences)
 
     return " & ".join("(" + " | ".join(one(t) for t in group) + ")" for group in query)
+
+
+def share(query: Query, common: Mapping[str, float]) -> float:
+    """The share of documents a query matches, as far as the `common` words (word -> share of documents
+    holding it, as PostgreSQL's statistics list them) tell: words not among them count as none."""
+
+    def term_share(term: Term) -> float:
+        sequences, prefix = _alternatives(term)
+        if prefix is not None:
+            return sum(f for word, f in common.items() if word.startswith(prefix))
+        return sum(min(common.get(word, 0.0) for word in words) for words in sequences)
+
+    return min(min(1.0, sum(term_share(t) for t in group)) for group in query)

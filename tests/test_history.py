@@ -192,12 +192,15 @@ def test_search_titles_and_summaries(polled: Polled) -> None:
 
 def test_search_matches_how_people_type(polled: Polled) -> None:
     kazakh = {KZ.title, KZ_AGAIN.title}
-    assert titles(polled, "--search", "Kazakh") == kazakh  # a prefix: "Kazakhstan"
+    assert titles(polled, "--search", "Kazakh") == {KZ_AGAIN.title}  # the word and its forms, not Kazakhstan
+    assert titles(polled, "--search", "Kazakh*") == kazakh  # asked for: every word that begins with it
+    assert titles(polled, "--search", "Kazakhs") == {KZ_AGAIN.title}  # a plural finds the singular
     assert titles(polled, "--search", "recognition") == kazakh  # KZ says only "recognises", "recognised"
     assert titles(polled, "--search", "recognize") == kazakh  # either spelling
     assert titles(polled, "--search", "ambassadors") == {TJ.title}  # plural finds the singular
     assert titles(polled, "--search", "lifted") == {EU.title}
-    assert titles(polled, "--search", "KAZAKH recognising") == kazakh
+    assert titles(polled, "--search", "KAZAKH* recognising") == kazakh
+    assert titles(polled, "--search", "Kazakh recognising") == {KZ_AGAIN.title}
     assert headlines(polled, "--search", "recognise") == [KZ.title]
 
 
@@ -219,6 +222,7 @@ MALFORMED = {
     '"': "a quote is not closed",
     'Kazakh"stan': "a quote is not closed",
     "*": "no words to search for",
+    "un*": "un* is too short a prefix",
     "( ) - ^ {}": "no words to search for",
 }
 
