@@ -90,16 +90,16 @@ def _without_secrets(row: dict[str, object]) -> dict[str, object]:
     return row
 
 
-_DOCUMENT = sa.func.to_tsvector(
-    "simple", sa.func.coalesce(ITEMS.c.title, "") + " " + sa.func.coalesce(ITEMS.c.summary, "")
-)  # the expression PostgreSQL's GIN indexes hold (db.py)
+_SEARCH: sa.ColumnElement[Any] = sa.literal_column(
+    "items.search"
+)  # PostgreSQL's stored tsvector (db.py), not in the model
 
 
 def _tsquery(query: search.Query) -> sa.ColumnElement[Any]:
     # Inlined, not bound: the planner sees the words, so it can tell a rare word (use the index) from a
     # common one (walk newest first). The text is letters, digits and our own quoting (search.tsquery).
     text: sa.BindParameter[str] = sa.bindparam("tsq", search.tsquery(query), literal_execute=True)
-    return _DOCUMENT.op("@@")(sa.func.to_tsquery("simple", text))
+    return _SEARCH.op("@@")(sa.func.to_tsquery("simple", text))
 
 
 def _filtered(query: sa.Select[Any], f: Filters, cols: Columns) -> sa.Select[Any]:
@@ -148,19 +148,30 @@ def _reports_matching(conn: sa.Connection, query: search.Query) -> Any:
 
 
 def _through_gin(conn: sa.Connection, query: sa.Select[Any]) -> list[int]:
-    """Run `query` with only bitmap (GIN) scans allowed, in a transaction of its own: to_tsvector is
-    computed again for every row any other plan visits, and the planner, which cannot tell, walked a
-    million rows for a rare word (issue 13)."""
+    """Run `query` through the search index alone, in a transaction of its own (the caller's statement
+    walks a date index)."""
     with conn.engine.connect() as own:
-        own.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        own.exec_driver_sql("SET LOCAL enable_indexscan = off")
+        _bitmap_scans_only(own)
         return [int(v) for v in own.execute(query).scalars() if v is not None]
 
 
-_GIN_MATCHES = 5000  # up to this many matches the search index lists them; beyond, walking newest first wins
-_ESTIMATE = sa.text(
-    "EXPLAIN (FORMAT JSON) SELECT id FROM items WHERE "
-    "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(summary, '')) @@ to_tsquery('simple', :q)"
+def _bitmap_scans_only(conn: sa.Connection) -> None:
+    """For the rest of this transaction, only bitmap (GIN) scans: the planner prices a walk of the date
+    index that finds a rare word's few matches (or none) as cheap, and it reads a million rows. JIT off:
+    the sort's estimate adds a guess per form of each word, and compiling cost more than the query."""
+    conn.exec_driver_sql(
+        "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true), "
+        "set_config('jit', 'off', true)"
+    )
+
+
+_GIN_MATCHES = 5000  # up to about this many matches the search index lists them; beyond, a walk wins
+# ANALYZE's most common words of the stored search vectors with the share of items holding each, and the
+# planner's count of items. A word not among them is in fewer items than the least common listed.
+_WORD_STATISTICS = sa.text(
+    "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples FROM pg_class c "
+    "LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'items' "
+    "AND s.attname = 'search' WHERE c.oid = to_regclass('items')"
 )
 
 
@@ -216,7 +227,9 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
         if terms and conn.dialect.name == "sqlite":
             query = _items_by_text(f, terms)
         else:
-            query = _items_query(f, terms, _matching_ids(conn, terms) if terms else None)
+            query = _items_query(f, terms)
+            if terms and _few_matches(conn, terms):
+                _bitmap_scans_only(conn)
         page = query.subquery()
         named = sa.select(page, FEEDS.c.name.label("feed")).join(FEEDS, FEEDS.c.id == page.c.feed_id)
         rows = [_plain(row) for row in conn.execute(named)]
@@ -224,25 +237,20 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
     return [{k: v for k, v in row.items() if k != "feed_id"} for row in rows]
 
 
-def _matching_ids(conn: sa.Connection, terms: search.Query) -> list[int] | None:
-    """On PostgreSQL, the ids of the matching items when there are few (a rare or absent word: the GIN
-    index lists them, and sorting them is cheap); None for a common word, which the date index finds
-    newest first sooner than GIN could list its hundreds of thousands of matches. The planner's estimate
-    (from the index's statistics) tells which; a stored tsvector column would make both cheap (not done)."""
-    matching = sa.select(ITEMS.c.id).where(_tsquery(terms))
-    plan = conn.execute(_ESTIMATE, {"q": search.tsquery(terms)}).scalar_one()
-    if float(plan[0]["Plan"]["Plan Rows"]) >= 2 * _GIN_MATCHES:
-        return None
-    found = _through_gin(conn, matching.limit(_GIN_MATCHES))
-    return found if len(found) < _GIN_MATCHES else None
+def _few_matches(conn: sa.Connection, terms: search.Query) -> bool:
+    """On PostgreSQL, whether a query matches few items (a rare or absent word), which the GIN index lists
+    and sorting costs little; a common word is found sooner by walking the date index newest first,
+    reading each row's stored vector. ANALYZE's most common words tell which: the planner's own estimate
+    adds a guess for each of a word's forms, most of which no item holds, and took rare words for common."""
+    words, shares, items = conn.execute(_WORD_STATISTICS).first() or (None, None, 0.0)
+    common = dict(zip(words or (), shares or (), strict=False))
+    return search.share(terms, common) * max(float(items), 0.0) < _GIN_MATCHES
 
 
-def _items_query(f: Filters, terms: search.Query | None, ids: list[int] | None = None) -> sa.Select[Any]:
+def _items_query(f: Filters, terms: search.Query | None) -> sa.Select[Any]:
     unpruned = ITEMS.c.pruned == False  # noqa: E712 (written as the partial indexes' condition)
     query: sa.Select[Any] = sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id).where(unpruned)
-    if ids is not None:
-        query = query.where(ITEMS.c.id.in_(ids))
-    elif terms:
+    if terms:
         query = query.where(_tsquery(terms))
     return _filtered(query.order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc()), f, ITEM_COLUMNS)
 
