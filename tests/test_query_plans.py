@@ -156,3 +156,56 @@ def test_the_shapes_return_what_they_filter(engine: Engine) -> None:
         ("2026-10-29", 6),
     ]
     assert {r["name"]: r["items"] for r in history.feeds(engine)} == {"feed-1": 10, "feed-2": 9}
+
+
+PREFIX_QUERY = re.compile(r'"\*|:\*')  # FTS5's "word"*, tsquery's 'word':*
+
+
+def test_a_word_is_searched_by_its_forms_and_a_prefix_only_when_asked(engine: Engine) -> None:
+    """A prefix makes the index read every match of every word it begins before the first row comes back
+    (106 ms at a million items on SQLite for a word in every fourth item); a word's forms are read newest
+    first and the reading stops at --limit. So `sanctions` runs no prefix query, `sanct*` does."""
+    for text, prefix in (("sanctions", False), ("sanct*", True), ('"EU eases"', False)):
+        for shape in (history.items, history.events):
+            ran = " ".join(
+                f"{s} {p}" for s, p in statements(engine, lambda e, s=shape, t=text: s(e, F(search=t)))
+            )
+            assert bool(PREFIX_QUERY.search(ran)) == prefix, (text, ran)
+    assert len(history.items(engine, F(search="sanct*"))) == len(history.items(engine, F(search="sanctions")))
+
+
+def session_plans(engine: Engine, shape: Callable[[Engine], object]) -> list[str]:
+    """EXPLAIN each statement of a shape in one session, in order, running its settings as it does."""
+    ran = statements(engine, shape)
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        found = []
+        for statement, parameters in ran:
+            if "set_config" in statement:
+                cursor.execute(statement, parameters)
+            elif "items" in statement and "pg_stats" not in statement:
+                cursor.execute("EXPLAIN " + statement, parameters)
+                found.append("\n".join(str(row[0]) for row in cursor.fetchall()))
+        conn.rollback()
+    return found
+
+
+def test_postgres_lists_a_rare_word_through_its_stored_vectors_index(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored tsvector column's GIN index lists a rare or absent word's matches (the planner, left to
+    itself, walked the date index through a million rows); a common word is left to the planner, which
+    walks the date index newest first reading each row's stored vector (bench/history.py at 1M)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE items")
+        conn.commit()
+    for word in ("eases", "zyzzyva", "eas*"):
+        for shape in (history.items, history.events):
+            plans = session_plans(engine, lambda e, s=shape, w=word: s(e, F(search=w)))
+            assert any("Bitmap Index Scan on ix_items_" in p and "search" in p for p in plans), (word, plans)
+            assert not any("to_tsvector" in p for p in plans), plans  # the stored vector, not the text
+    monkeypatch.setattr(history, "_GIN_MATCHES", 5)  # "a few" of the 19 items: ANALYZE finds 19 sanctions
+    plans = statements(engine, lambda e: history.items(e, F(search="sanctions")))
+    assert not any("set_config" in statement for statement, _ in plans), plans
