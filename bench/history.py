@@ -19,8 +19,10 @@ What changes a history (the store cost, prune) runs on a copy: a copied file, or
 kept one as a template.
 
 Printed per database: per query shape p50 at both sizes, p95 at the large one and the ratio large/small of
-the p50s (targets: ratio <= 1.5 and p95 <= 50 ms at the large size), the store cost per item at both sizes
-and its ratio, and prune's time and the space it gave back. `--check` exits 1 when a target is missed.
+the p50s and their difference (targets: ratio <= 1.5, or a difference under 1 ms, the noise of timing
+sub-millisecond queries on a shared machine; and p95 <= 50 ms at the large size), the store cost per item
+at both sizes and its ratio, and prune's time and the space it gave back. `--check` exits 1 when a target
+is missed.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ ACTORS = ("KZ", "UZ", "TJ", "CN", "RU", "IR", "PK", "QA", "TR", "IN", "EU", "UN"
 EVENT_TYPES: tuple[EventType, ...] = ("sanctions_imposed", "sanctions_eased", "diplomatic_upgrade")
 TARGET_RATIO = 1.5
 TARGET_P95_MS = 50.0
+# Below this difference of p50s the ratio is timer and scheduler noise, not growth: a shape is within
+# target when large/small <= TARGET_RATIO or large - small <= NOISE_FLOOR_MS (both printed).
+NOISE_FLOOR_MS = 1.0
 HOOK = WebhookConfig.model_validate({"name": "ops", "kind": "generic", "url": "https://hooks.example/ops"})
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -312,8 +317,10 @@ def shapes() -> dict[str, Callable[[Engine], object]]:
         "items --search rare": lambda e: it(e, f(search=RARE)),
         "items --search common": lambda e: it(e, f(search=COMMON)),
         "items --search absent": lambda e: it(e, f(search=ABSENT)),
-        "items --search prefix": lambda e: it(e, f(search="quok")),
+        "items --search prefix": lambda e: it(e, f(search="quok*")),
         "items --feed --search common": lambda e: it(e, f(feed="feed-042", search=COMMON)),
+        # No item has both: a type and the common word (make_item/decide), so every match is checked.
+        "items --type --search common": lambda e: it(e, f(event_type="sanctions_imposed", search=COMMON)),
         "stats": history.stats,
         "feeds": history.feeds,
         "deliveries": lambda e: outbox.list_deliveries(e, None, 100),
@@ -378,18 +385,19 @@ def bench_backend(backend: Backend, sizes: tuple[int, int], args: argparse.Names
     engines = [ensure_history(backend, size, texts, _source(backend)) for size in sizes]
     missed = []
     print(f"\n## {backend.name}: {sizes[0]:,} vs {sizes[1]:,} items\n")
-    print("| shape | p50 small ms | p50 large ms | p95 large ms | large/small | |")
-    print("|---|---|---|---|---|---|")
+    print("| shape | p50 small ms | p50 large ms | p95 large ms | large/small | large-small ms | |")
+    print("|---|---|---|---|---|---|---|")
     for name, query in shapes().items():
-        small, large = (timings(e, query, args.runs, args.budget) for e in engines)
-        ratio = statistics.median(large) / max(statistics.median(small), 1e-4)
-        slow = p95(large) * 1000
-        ok = ratio <= TARGET_RATIO and slow <= TARGET_P95_MS
+        small_runs, large_runs = (timings(e, query, args.runs, args.budget) for e in engines)
+        small, large = statistics.median(small_runs) * 1000, statistics.median(large_runs) * 1000
+        slow = p95(large_runs) * 1000
+        ratio = large / max(small, 0.1)
+        ok = (ratio <= TARGET_RATIO or large - small <= NOISE_FLOOR_MS) and slow <= TARGET_P95_MS
         if not ok:
             missed.append(f"{backend.name} {name}")
         print(
-            f"| {name} | {statistics.median(small) * 1000:.1f} | {statistics.median(large) * 1000:.1f} | "
-            f"{slow:.1f} | {ratio:.2f} | {'ok' if ok else 'MISSED'} |",
+            f"| {name} | {small:.1f} | {large:.1f} | {slow:.1f} | {ratio:.2f} | {large - small:.1f} | "
+            f"{'ok' if ok else 'MISSED'} |",
             flush=True,
         )
     for engine in engines:
@@ -455,7 +463,10 @@ def main() -> None:
         for backend in {*backends, *filter(None, map(_source, backends))}:
             for size in sizes:
                 backend.discard(size)
-    print(f"\ntargets: large/small <= {TARGET_RATIO}, p95 <= {TARGET_P95_MS:.0f} ms at {args.large:,} items")
+    print(
+        f"\ntargets: large/small <= {TARGET_RATIO} (or large - small <= {NOISE_FLOOR_MS:.0f} ms: noise), "
+        f"p95 <= {TARGET_P95_MS:.0f} ms at {args.large:,} items"
+    )
     print("all shapes within target" if not missed else f"missed: {', '.join(missed)}")
     if args.check and missed:
         raise SystemExit(1)

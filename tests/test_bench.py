@@ -58,9 +58,11 @@ def test_history_bench_times_every_shape_on_both_databases(tmp_path: Path, postg
     for db in ("sqlite", "postgresql"):
         assert f"## {db}: 200 vs 600 items" in out
     shapes = re.findall(
-        r"^\| ([a-z][^|]*?) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| (?:ok|MISSED) \|$", out, re.M
+        r"^\| ([a-z][^|]*?) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| (?:ok|MISSED) \|$",
+        out,
+        re.M,
     )
-    assert len(shapes) == 2 * 28 and {"stats", "items --search rare", "deliveries"} <= set(shapes), out
+    assert len(shapes) == 2 * 29 and {"stats", "items --search rare", "deliveries"} <= set(shapes), out
     assert len(re.findall(r"^store: \d+ us/item at 200, \d+ us/item at 600", out, re.M)) == 2, out
     assert len(re.findall(r"^prune at 600: \d+ items .* MB returned\)$", out, re.M)) == 2, out
     assert not list(tmp_path.glob("*.db"))  # --discard removed what it built
