@@ -9,6 +9,7 @@ feed-health notices are written with their feed's poll, under its lease).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -42,12 +43,14 @@ def acquire(engine: Engine, name: str, holder: str, ttl: float) -> int | None:
     return None if token is None else int(token)
 
 
-def prune(engine: Engine, retention: Retention, holder: str) -> int | None:
+def prune(
+    engine: Engine, retention: Retention, holder: str, stop: Callable[[], bool] = lambda: False
+) -> int | None:
     """Retention, once per period across replicas: the number of items pruned, or None when another
-    replica has it (or retention is off)."""
+    replica has it (or retention is off). `stop()` true ends it between batches."""
     if not retention.items_days or acquire(engine, "prune", holder, PERIOD) is None:
         return None
     cutoff = store.stale_cutoff(datetime.now(UTC), retention.items_days)
-    count = store.prune_items(engine, cutoff, prune_events=retention.prune_events)
+    count = store.prune_items(engine, cutoff, prune_events=retention.prune_events, stop=stop)
     log.info("old items pruned", extra={"count": count, "before": cutoff.date().isoformat()})
     return count

@@ -27,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import chores, health, logs, replicas, resources
 from monitor.config import Config, FeedConfig
+from monitor.dbthread import DbThread
 from monitor.errors import MonitorError
 from monitor.pollloop import PollLoop
 from monitor.redact import config_redactor
@@ -49,6 +50,8 @@ class Daemon:
         self.loop = PollLoop(rt.ctx, replica, lambda: self.feeds, self._count_claims)
         self._tasks: set[asyncio.Task[None]] = set()  # reloads and chores, kept alive until done
         self._summarised: Counter[str] = Counter()  # poll outcomes up to the last summary line
+        # Chores on a thread of their own: a long first prune never holds up the polls' database work.
+        self.chore_db = DbThread()
 
     @property
     def counts(self) -> Counter[str]:
@@ -104,7 +107,8 @@ class Daemon:
 
     async def _chores(self) -> None:
         try:
-            await self.rt.db(chores.prune, self.rt.engine, self.rt.config.retention, self.replica)
+            retention = self.rt.config.retention
+            await self.chore_db(chores.prune, self.rt.engine, retention, self.replica, self.stop.is_set)
         except Exception:
             log.exception("chore failed")
 
@@ -186,6 +190,7 @@ class Daemon:
         await asyncio.wait({sender}, timeout=max(0.5, deadline - time.monotonic()))
         sender.cancel()
         await asyncio.gather(sender, *self._tasks, return_exceptions=True)
+        self.chore_db.close()
         try:
             await self.rt.db(replicas.stopped, self.rt.engine, self.replica)
         except Exception as error:

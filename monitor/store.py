@@ -535,9 +535,12 @@ _BLANK: dict[str, object] = {
 _PRUNE_CHUNK = 5000  # rows per transaction: the write lock and the WAL stay small while a big prune runs
 
 
-def prune_items(engine: Engine, older_than: datetime, *, prune_events: bool) -> int:
+def prune_items(
+    engine: Engine, older_than: datetime, *, prune_events: bool, stop: Callable[[], bool] = lambda: False
+) -> int:
     """Blank the content of old items; keep their keys so they never come back as new. Runs in chunks of
-    short transactions, so a first prune of a large history never holds the database for long."""
+    short transactions, so a first prune of a large history never holds the database for long; `stop()`
+    true ends it between chunks (the daemon is shutting down: the next run carries on)."""
     unpruned = ITEMS.c.pruned == False  # noqa: E712 (the condition of the partial index it walks)
     old = sa.and_(ITEMS.c.first_seen_at < older_than, unpruned)
     # A list change points at its item: on SQLite that row is blanked in place (the second kind), never
@@ -560,7 +563,7 @@ def prune_items(engine: Engine, older_than: datetime, *, prune_events: bool) -> 
                         sa.update(ITEMS).where(ITEMS.c.id.in_(chunk)).values(**_BLANK)
                     ).rowcount
             count += done
-            if done < _PRUNE_CHUNK:
+            if done < _PRUNE_CHUNK or stop():
                 break
     return count
 

@@ -37,8 +37,6 @@ from monitor.config import load_config
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
 UNIT = DEPLOY / "systemd" / "taliban-monitor.service"
-PRUNE_UNIT = DEPLOY / "systemd" / "taliban-monitor-prune.service"
-PRUNE_TIMER = DEPLOY / "systemd" / "taliban-monitor-prune.timer"
 DOCKERFILE = DEPLOY / "Dockerfile"
 COMPOSE = DEPLOY / "compose.yaml"
 CONTAINER_CONFIG = DEPLOY / "container.yaml"
@@ -496,22 +494,3 @@ def test_compose_password_override_reaches_both_services() -> None:
     url = expand_compose(compose["services"]["monitor"]["environment"]["MONITOR_DATABASE_URL"], env)
     db_password = expand_compose(compose["services"]["db"]["environment"]["POSTGRES_PASSWORD"], env)
     assert urlsplit(url).password == db_password == "s3cretPw"
-
-
-def test_prune_timer_runs_retention_as_the_daemon_user_on_the_daemon_database(tmp_path: Path) -> None:
-    daemon, prune = read_unit(UNIT)["Service"], read_unit(PRUNE_UNIT)["Service"]
-    for key in ("User", "EnvironmentFile", "Environment", "StateDirectory", "ReadWritePaths"):
-        assert prune.get(key) == daemon.get(key), key
-    assert read_unit(PRUNE_TIMER)["Timer"]["OnCalendar"] == ["daily"]
-    assert read_unit(PRUNE_TIMER)["Install"]["WantedBy"] == ["timers.target"]
-
-    install_like_readme(tmp_path, "http://127.0.0.1:9/rss")
-    unit = UnitProcess.of(PRUNE_UNIT, tmp_path)
-    env = {"MONITOR_CONFIG": None, **unit.env}
-    result = CliRunner().invoke(main, unit.args, env=env)
-    assert result.exit_code == 0, result.output
-    assert not (tmp_path / "state" / "monitor.db").exists()  # nothing to prune: no database made
-    # The database the daemon's unit uses is the one it opens: a broken file there is what it reports.
-    (tmp_path / "state" / "monitor.db").write_bytes(b"not a database" * 100)
-    result = CliRunner().invoke(main, unit.args, env=env)
-    assert result.exit_code == 2 and f"{tmp_path}/state/monitor.db" in result.stderr

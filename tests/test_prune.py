@@ -3,15 +3,21 @@ item never comes back as new when its feed is polled again."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from history_cases.wire import FOOTBALL, KZ, OIL, WEATHER, Story, cli, poll, rss, write_config
 from httpserver import LoopbackServer, Reply
 
-from monitor import models, store
+from monitor import chores, models, resources, store
+from monitor.config import Retention, load_config
+from monitor.daemon import Daemon
 
 ITEMS = models.ITEMS
 EVENTS = models.EVENTS
@@ -156,3 +162,37 @@ def test_prune_gives_the_space_back_to_the_file_system(tmp_path: Path) -> None:
     assert db.stat().st_size < before / 2
     code, out, _ = cli(config, "prune", "--days", "30")  # nothing left to prune: nothing to return
     assert code == 0 and out.startswith("0 items pruned") and "returned" not in out
+
+
+def test_the_daemons_prune_never_holds_up_the_polls_and_ends_with_the_daemon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large first prune runs for minutes: on its own database thread, the polls' thread stays free, and
+    a stopping daemon ends it between batches."""
+    pruning, ended, batch = threading.Event(), threading.Event(), threading.Event()
+
+    def long_prune(engine: sa.Engine, retention: Retention, holder: str, stop: Callable[[], bool]) -> int:
+        pruning.set()
+        while not stop():
+            batch.wait(0.01)  # one more batch; never set
+        ended.set()
+        return 0
+
+    monkeypatch.setattr(chores, "prune", long_prune)
+    config = load_config(
+        write_config(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", {"wire": "http://127.0.0.1:9/"})
+    )
+
+    async def scenario() -> str:
+        async with resources.open_resources(config) as rt:
+            daemon = Daemon(rt, lambda: config, 1.0, rt.replica)
+            chore = asyncio.create_task(daemon._chores())
+            assert await asyncio.to_thread(pruning.wait, 5)
+            answer = await asyncio.wait_for(rt.db(lambda: "the poll thread answers"), 2)
+            daemon.stop.set()
+            await asyncio.wait_for(chore, 5)
+            daemon.chore_db.close()
+            return answer
+
+    assert asyncio.run(scenario()) == "the poll thread answers"
+    assert ended.is_set()
