@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import math
 import ssl
 import time
 import zlib
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from monitor import retry_after
 from monitor.domain import FetchResult
 from monitor.errors import (
     FeedGone,
@@ -44,7 +44,6 @@ __all__ = [
     "HostLimiter",
     "build_client",
     "fetch",
-    "parse_retry_after",
 ]
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
@@ -144,21 +143,6 @@ async def fetch(
     return dataclasses.replace(result, elapsed=time.monotonic() - started)
 
 
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date); None if absent or invalid.
-
-    A date in the past gives 0. `now` should be aware; a naive one is taken as UTC.
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        return _seconds_until_http_date(text, now)
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
 class HostLimiter:
     """Bounds concurrent requests per host:port, so one publisher never sees a burst from us."""
 
@@ -239,7 +223,7 @@ def _raise_for_status(response: httpx.Response, safe_url: str) -> None:
         return
     if status in RATE_LIMIT_STATUSES:
         now = _server_date(response) or datetime.now(UTC)
-        raise FetchRateLimited(safe_url, status, parse_retry_after(response.headers.get("retry-after"), now))
+        raise FetchRateLimited(safe_url, status, retry_after.header(response.headers.get("retry-after"), now))
     if status == 410:
         raise FeedGone(safe_url)
     # The standard phrase, not the server's: a hostile server could echo our URL in its own.
@@ -398,14 +382,6 @@ def _describe(exc: Exception, url: str) -> str:
     if not message or "://" in message or any(piece in message for piece in secrets):
         return type(exc).__name__
     return f"{type(exc).__name__}: {message[:200]}"
-
-
-def _seconds_until_http_date(text: str, now: datetime) -> float | None:
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, (_aware(when) - _aware(now)).total_seconds())
 
 
 def _server_date(response: httpx.Response) -> datetime | None:

@@ -27,7 +27,7 @@ from monitor.errors import (
     FetchTimeout,
     FetchTooLarge,
 )
-from monitor.fetch import ACCEPT, FetchSettings, HostLimiter, build_client, fetch, parse_retry_after
+from monitor.fetch import ACCEPT, FetchSettings, HostLimiter, build_client, fetch
 from monitor.redact import redact_url
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
@@ -251,33 +251,6 @@ def test_503_without_retry_after_leaves_the_wait_to_the_backoff(server: Loopback
     with pytest.raises(FetchRateLimited) as caught:
         get(server.url("/rss"))
     assert (caught.value.status, caught.value.retry_after) == (503, None)
-
-
-NOW = datetime(2025, 7, 3, 12, 0, 0, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (None, None),
-        ("", None),
-        ("0", 0.0),
-        (" 30 ", 30.0),
-        ("1.5", 1.5),
-        ("-5", None),
-        ("soon", None),
-        ("nan", None),
-        ("Thu, 03 Jul 2025 12:02:00 GMT", 120.0),
-        ("Thursday, 03-Jul-25 12:00:30 GMT", 30.0),  # RFC 850, still allowed by RFC 9110
-        ("Thu, 03 Jul 2025 11:00:00 GMT", 0.0),  # already past: retry now
-    ],
-)
-def test_parse_retry_after(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value, NOW) == expected
-
-
-def test_parse_retry_after_takes_a_naive_now_as_utc() -> None:
-    assert parse_retry_after("Thu, 03 Jul 2025 12:01:00 GMT", NOW.replace(tzinfo=None)) == 60.0
 
 
 # -- redirects -----------------------------------------------------------------

@@ -7,13 +7,12 @@ looks like a token ever reaches an exception message.
 from __future__ import annotations
 
 import json
-import math
 import re
 import zlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
+from monitor import retry_after as retry_after_rules
 from monitor.errors import DeliveryRejected, DeliveryRetryable, TargetBroken
 from monitor.notify.text import clip
 
@@ -104,40 +103,12 @@ def retry_after(headers: Mapping[str, str], body: bytes, now: datetime) -> float
     """Seconds to wait: the longest of Retry-After (seconds or date), X-RateLimit-Reset-After
     and the `retry_after` of Discord's 429 body; None when none is given."""
     waits = [
-        _retry_after_header(headers.get("retry-after"), now),
-        _seconds(headers.get("x-ratelimit-reset-after")),
+        retry_after_rules.header(headers.get("retry-after"), now),
+        retry_after_rules.seconds(headers.get("x-ratelimit-reset-after")),
         _body_retry_after(body),
     ]
     known = [wait for wait in waits if wait is not None]
     return max(known) if known else None
-
-
-def _seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
-def _retry_after_header(value: str | None, now: datetime) -> float | None:
-    """RFC 9110: delay-seconds or an HTTP-date."""
-    if value is None:
-        return None
-    seconds = _seconds(value)
-    if seconds is not None:
-        return seconds
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _body_retry_after(body: bytes) -> float | None:
@@ -151,7 +122,7 @@ def _body_retry_after(body: bytes) -> float | None:
     value = data.get("retry_after")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return _seconds(str(value))
+    return retry_after_rules.clamp(value)
 
 
 def rate_wait(headers: Mapping[str, str]) -> float | None:
@@ -159,7 +130,7 @@ def rate_wait(headers: Mapping[str, str]) -> float | None:
     lower = {name.lower(): value for name, value in headers.items()}
     if lower.get("x-ratelimit-remaining", "").strip() != "0":
         return None
-    return _seconds(lower.get("x-ratelimit-reset-after"))
+    return retry_after_rules.seconds(lower.get("x-ratelimit-reset-after"))
 
 
 def min_interval(kind: str) -> float:

@@ -51,7 +51,7 @@ FAILURES: list[tuple[str, int | None, dict[str, str], bytes, type[DeliveryError]
     ("discord", 429, {}, DISCORD_429, DeliveryRetryable, 0.642, "rate limited"),
     ("discord", 429, {"X-RateLimit-Reset-After": "2.5"}, DISCORD_429, DeliveryRetryable, 2.5, "429"),
     ("generic", 429, {"Retry-After": "soon"}, b"", DeliveryRetryable, None, "429"),
-    ("generic", 429, {"Retry-After": "-5"}, b"", DeliveryRetryable, 0.0, "429"),
+    ("generic", 429, {"Retry-After": "-5"}, b"", DeliveryRetryable, None, "429"),
     ("generic", 408, {}, b"", DeliveryRetryable, None, "HTTP 408"),
     ("generic", 425, {}, b"", DeliveryRetryable, None, "HTTP 425"),
     ("slack", 500, {}, b"rollup_error", DeliveryRetryable, None, "rollup_error"),
