@@ -43,6 +43,8 @@ from sqlalchemy.exc import ArgumentError
 
 from monitor.domain import EventType
 from monitor.errors import ConfigError
+from monitor.notify.kinds import KINDS
+from monitor.notify.kinds import Kind as WebhookKind
 
 __all__ = [
     "Config",
@@ -187,7 +189,6 @@ Name = Annotated[str, Field(max_length=200), AfterValidator(_check_name)]
 HttpUrl = Annotated[str, Field(max_length=2000), AfterValidator(_check_http_url)]
 SecretHttpUrl = Annotated[SecretStr, AfterValidator(_check_secret_url)]
 ActorCode = Annotated[str, BeforeValidator(_upper), AfterValidator(_check_actor)]
-WebhookKind = Literal["slack", "discord", "teams", "generic", "mattermost", "ntfy", "googlechat"]
 # rss: RSS/Atom/JSON Feed; the others are official sanctions lists (monitor/lists/).
 FeedFormat = Literal["rss", "un-consolidated", "ofac-sdn", "uk-sanctions-list", "eu-fsf"]
 
@@ -260,7 +261,7 @@ class WebhookConfig(_Model):
     """One alert target. `url` and `secret` are secrets: never log them."""
 
     name: Name
-    kind: WebhookKind
+    kind: WebhookKind  # the registry's names (monitor/notify/kinds.py)
     url: SecretHttpUrl
     secret: SecretStr | None = None
     filter: WebhookFilter = Field(default_factory=WebhookFilter)
@@ -268,7 +269,7 @@ class WebhookConfig(_Model):
 
     @model_validator(mode="after")
     def _check_signing_secret(self) -> WebhookConfig:
-        if self.kind == "generic" and self.secret is not None:
+        if KINDS[self.kind].signed and self.secret is not None:
             _check_whsec(self.secret.get_secret_value())
         return self
 

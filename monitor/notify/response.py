@@ -14,19 +14,13 @@ from datetime import datetime
 
 from monitor import retry_after as retry_after_rules
 from monitor.errors import DeliveryRejected, DeliveryRetryable, TargetBroken
+from monitor.notify import kinds
 from monitor.notify.text import clip
 
 ERROR_TEXT_MAX = 300
 BODY_READ_MAX = 64 * 1024  # of an answer's body: enough for any error text, never a 1 GiB answer
 RETRY_STATUSES = frozenset({408, 425, 429})
 BROKEN_STATUSES = frozenset({401, 403, 404, 410})
-# Slack answers these (sometimes as a 400) when the webhook itself is gone or barred, not the payload.
-SLACK_BROKEN = frozenset({
-    "no_service", "invalid_token", "channel_not_found", "channel_is_archived", "team_disabled",
-    "no_team", "action_prohibited", "posting_to_general_channel_denied",
-})  # fmt: skip
-MIN_INTERVAL = {"slack": 1.0, "discord": 0.4, "googlechat": 1.0, "ntfy": 5.0, "generic": 0.0}
-DEFAULT_INTERVAL = 0.2
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 _SECRET = re.compile(r"whsec_\S*|\b[A-Za-z0-9_\-]{40,}\b")
 _TAG = re.compile(r"<[^>]*>")
@@ -43,7 +37,7 @@ def interpret(
     lower = {name.lower(): value for name, value in headers.items()}
     text = error_text(body)
     reason = f"HTTP {status}: {text}" if text else f"HTTP {status}"
-    if kind == "slack" and text in SLACK_BROKEN:
+    if text in kinds.kind(kind).broken_errors:
         raise TargetBroken(target, reason, status)
     if status in RETRY_STATUSES or status >= 500:
         raise DeliveryRetryable(target, reason, status, retry_after(lower, body, now))
@@ -134,7 +128,5 @@ def rate_wait(headers: Mapping[str, str]) -> float | None:
 
 
 def min_interval(kind: str) -> float:
-    """The least gap between two posts to one target: Slack asks 1/s, Google Chat 60/min per space,
-    ntfy.sh refills one request per 5 s; Discord's seed before its headers tell us (5 per 2 s);
-    none for generic (our own receivers publish no limit)."""
-    return MIN_INTERVAL.get(kind, DEFAULT_INTERVAL)
+    """The least gap between two posts to one target (the kind's published limit; see kinds.py)."""
+    return kinds.kind(kind).min_interval

@@ -28,6 +28,11 @@ from monitor.notify.text import (
 )
 
 HEADER_MAX = 150
+# Slack answers these (sometimes as a 400) when the webhook itself is gone or barred, not the payload.
+BROKEN_ERRORS = frozenset({
+    "no_service", "invalid_token", "channel_not_found", "channel_is_archived", "team_disabled",
+    "no_team", "action_prohibited", "posting_to_general_channel_denied",
+})  # fmt: skip
 SECTION_MAX = 3000
 BLOCKS_MAX = 50
 # Slack has refused messages near 13k block characters in total (bolt-js#2509); stay well under.

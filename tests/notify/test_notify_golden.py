@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from notify_samples import CASES, DIGEST, MSG_ID, SECRET, TIMESTAMP, all_text, payload
 
-from monitor.notify import KINDS, Rendered, render
+from monitor.notify import NAMES, Rendered, render
 
-CHAT_KINDS = [kind for kind in KINDS if kind != "generic"]
+CHAT_KINDS = [kind for kind in NAMES if kind != "generic"]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
@@ -28,7 +28,7 @@ def _as_golden(rendered: Rendered) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", NAMES)
 def test_payload_matches_golden_file(kind: str, case: str) -> None:
     path = GOLDEN / f"{kind}-{case}.json"
     actual = _as_golden(_render(kind, case))
@@ -37,7 +37,7 @@ def test_payload_matches_golden_file(kind: str, case: str) -> None:
     assert actual == json.loads(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", NAMES)
 def test_json_bodies_are_compact_utf8(kind: str) -> None:
     rendered = _render(kind, "alert")
     if rendered.headers["content-type"] == "application/json":

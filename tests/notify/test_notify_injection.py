@@ -15,7 +15,7 @@ import pytest
 from notify_samples import EVIL_LINK, HOSTILE, HOSTILE_TEXT, MSG_ID, SECRET, TIMESTAMP, payload, strings
 
 from monitor.domain import Alert, Digest, Notice
-from monitor.notify import KINDS, Rendered, render
+from monitor.notify import NAMES, Rendered, render
 
 HOSTILE_NOTICE = Notice(
     feed="feed " + HOSTILE_TEXT, kind="failing", detail=HOSTILE_TEXT, at=HOSTILE.published
@@ -123,11 +123,11 @@ CHECKS = {
 
 
 def test_every_kind_has_an_injection_check() -> None:
-    assert set(KINDS) == {*CHECKS, "ntfy"}
+    assert set(NAMES) == {*CHECKS, "ntfy"}
 
 
 @pytest.mark.parametrize("case", sorted(MESSAGES))
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", NAMES)
 def test_hostile_feed_text_pings_nobody_and_spoofs_no_link(kind: str, case: str) -> None:
     rendered = _render(kind, case)
     if kind == "ntfy":
@@ -136,14 +136,14 @@ def test_hostile_feed_text_pings_nobody_and_spoofs_no_link(kind: str, case: str)
         CHECKS[kind](payload(rendered))
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", NAMES)
 def test_hostile_text_is_still_shown_to_people(kind: str) -> None:
     """Defusing must not drop the words: the reader still sees that the headline said `click`."""
     text = "\n".join(strings(payload(_render(kind, "alert"))))
     assert "Breaking" in text and "click" in text and "evil.example" in text
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", NAMES)
 def test_non_http_link_is_never_linked(kind: str) -> None:
     alert = replace(HOSTILE, link="javascript:alert(document.cookie)")
     rendered = render(kind, alert, msg_id=MSG_ID, timestamp=TIMESTAMP, secret=None)

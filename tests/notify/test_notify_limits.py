@@ -9,7 +9,7 @@ import pytest
 from notify_samples import ALERT, MSG_ID, NOTICE, PLANNED, SECRET, TIMESTAMP
 
 from monitor.domain import Alert, Digest, Notice
-from monitor.notify import KINDS, Rendered, render
+from monitor.notify import NAMES, Rendered, render
 from monitor.notify.slack import escape as slack_escape
 from monitor.notify.text import clip
 
@@ -99,7 +99,7 @@ LIMITS = {
 
 @pytest.mark.parametrize("case", ["alert", "planned", "notice", "digest"])
 @pytest.mark.parametrize("filler", sorted(FILLERS))
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", NAMES)
 def test_ten_thousand_character_text_stays_within_limits(kind: str, filler: str, case: str) -> None:
     rendered: Rendered = render(
         kind, _messages(FILLERS[filler])[case], msg_id=MSG_ID, timestamp=TIMESTAMP, secret=SECRET
@@ -111,7 +111,7 @@ def test_ten_thousand_character_text_stays_within_limits(kind: str, filler: str,
     LIMITS[kind](json.loads(rendered.body), len(rendered.body))
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", NAMES)
 def test_digest_too_long_to_show_says_how_many_were_left_out(kind: str) -> None:
     message = _messages(FILLERS["plain"])["digest"]
     text = render(kind, message, msg_id=MSG_ID, timestamp=TIMESTAMP, secret=None).body.decode("utf-8")
