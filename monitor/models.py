@@ -1,8 +1,8 @@
-"""Database tables (SQLAlchemy Core). Plain table names, documented in docs/schema.md.
+"""Database rows (SQLModel tables). Plain table names, documented in docs/schema.md.
 
 Rows are not domain types: store.py converts between the two, so a column can
-change without changing a webhook payload. Core tables rather than ORM classes: nothing maps rows to
-objects, and a read-only command then never imports the ORM (tests/test_cli_startup.py).
+change without changing a webhook payload. The classes declare the schema; queries use their tables through
+the typed names at the end (FEEDS, ITEMS, ...), as SQLAlchemy Core statements.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -43,71 +44,70 @@ def utc_day(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str
     return sa.func.substr(sa.cast(column, sa.String), 1, 10)  # SQLite stores UTC text
 
 
-METADATA = sa.MetaData()
+def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 
 
-# One configured feed and its polling state.
-FEEDS = sa.Table(
-    "feeds",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True, index=True),
-    sa.Column("url", sa.String(2000), nullable=False),  # as configured (the audit trail)
-    sa.Column("learned_url", sa.String(2000)),  # from a 301/308
-    sa.Column("title", sa.String(500)),
-    sa.Column("etag", sa.String(500)),
-    sa.Column("last_modified", sa.String(100)),
-    sa.Column("body_hash", sa.String(64)),
-    sa.Column("last_status", sa.Integer),
-    sa.Column("error_count", sa.Integer, nullable=False, default=0),  # consecutive failures
-    sa.Column("last_error", sa.String(1000)),
-    sa.Column("problem", sa.String(1000)),  # last bozo problem
-    sa.Column("gone", sa.Boolean, nullable=False, default=False),  # 410: polling stopped
-    sa.Column("last_polled_at", UTCDateTime),
-    sa.Column("last_success_at", UTCDateTime),
-    sa.Column("last_new_item_at", UTCDateTime),
-    sa.Column("next_poll_at", UTCDateTime, index=True),  # the schedule: replicas claim due rows
-    sa.Column("notice_state", sa.String(20)),  # failing | silent: the last notice sent
-    sa.Column("created_at", UTCDateTime),
-    # In the config and enabled: only these are claimed.
-    sa.Column("enabled", sa.Boolean, nullable=False, default=True),
-    # Bumped by every claim; a poll's results commit only under its own token.
-    sa.Column("lease_token", sa.Integer, nullable=False, default=0),
-    sa.Column("leased_by", sa.String(200)),  # the replica that claimed it last
-    # The publisher's own source (a sanctions list, a press office): alerts say so.
-    sa.Column("official", sa.Boolean, nullable=False, default=False),
+class Feed(SQLModel, table=True):
+    """One configured feed and its polling state."""
+
+    __tablename__ = "feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=200)
+    url: str = Field(max_length=2000)  # as configured (the audit trail)
+    learned_url: str | None = Field(default=None, max_length=2000)  # from a 301/308
+    title: str | None = Field(default=None, max_length=500)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    body_hash: str | None = Field(default=None, max_length=64)
+    last_status: int | None = None
+    error_count: int = 0  # consecutive failures
+    last_error: str | None = Field(default=None, max_length=1000)
+    problem: str | None = Field(default=None, max_length=1000)  # last bozo problem
+    gone: bool = False  # 410: polling stopped
+    last_polled_at: datetime | None = utc_column()
+    last_success_at: datetime | None = utc_column()
+    last_new_item_at: datetime | None = utc_column()
+    next_poll_at: datetime | None = utc_column(index=True)  # the schedule: replicas claim due rows
+    notice_state: str | None = Field(default=None, max_length=20)  # failing | silent: the last notice sent
+    created_at: datetime | None = utc_column()
+    enabled: bool = True  # in the config and enabled: only these are claimed
+    lease_token: int = 0  # bumped by every claim; a poll's results commit only under its own token
+    leased_by: str | None = Field(default=None, max_length=200)  # the replica that claimed it last
+    official: bool = False  # the publisher's own source (a sanctions list, a press office): alerts say so
     # Kept by store.save_items in the items' transaction, so `feeds` and `stats` never count the items table.
-    sa.Column("item_count", sa.Integer, nullable=False, default=0, server_default="0"),
-    # Of those, the items that report an event.
-    sa.Column("event_report_count", sa.Integer, nullable=False, default=0, server_default="0"),
-)
+    item_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    event_report_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # event reports
 
 
-# One development (a cluster of reports), e.g. Kazakhstan recognises the Taliban government.
-# Every `history` filter walks one of these newest first and stops at --limit (docs/schema.md).
-EVENTS = sa.Table(
-    "events",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("event_type", sa.String(40), nullable=False),
-    sa.Column("actor", sa.String(8)),
-    sa.Column("modality", sa.String(10), nullable=False),
-    sa.Column("confidence", sa.Float, nullable=False),
-    sa.Column("headline", sa.String(1000), nullable=False),
-    sa.Column("link", sa.String(2000)),
-    sa.Column("evidence", sa.String(4000), nullable=False),
-    sa.Column("rule", sa.String(100), nullable=False),
-    sa.Column("act", sa.String(40)),  # the kind of step; one-off acts never alert twice
-    sa.Column("first_item_id", sa.Integer, sa.ForeignKey("items.id")),
-    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id")),  # the first report's feed
-    sa.Column("detected_at", UTCDateTime),
-    sa.Column("published", UTCDateTime),
-    sa.Index("ix_events_type_actor", "event_type", "actor"),
-    sa.Index("ix_events_detected", "detected_at", "id"),
-    sa.Index("ix_events_type_detected", "event_type", "detected_at", "id"),
-    sa.Index("ix_events_actor_detected", "actor", "detected_at", "id"),
-    sa.Index("ix_events_feed_detected", "feed_id", "detected_at", "id"),
-)
+class Event(SQLModel, table=True):
+    """One development (a cluster of reports), e.g. Kazakhstan recognises the Taliban government."""
+
+    __tablename__ = "events"
+    # Every `history` filter walks one of these newest first and stops at --limit (docs/schema.md).
+    __table_args__ = (
+        sa.Index("ix_events_type_actor", "event_type", "actor"),
+        sa.Index("ix_events_detected", "detected_at", "id"),
+        sa.Index("ix_events_type_detected", "event_type", "detected_at", "id"),
+        sa.Index("ix_events_actor_detected", "actor", "detected_at", "id"),
+        sa.Index("ix_events_feed_detected", "feed_id", "detected_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_type: str = Field(max_length=40)
+    actor: str | None = Field(default=None, max_length=8)
+    modality: str = Field(max_length=10)
+    confidence: float
+    headline: str = Field(max_length=1000)
+    link: str | None = Field(default=None, max_length=2000)
+    evidence: str = Field(max_length=4000)
+    rule: str = Field(max_length=100)
+    act: str | None = Field(default=None, max_length=40)  # the kind of step; one-off acts never alert twice
+    first_item_id: int | None = Field(default=None, foreign_key="items.id")
+    feed_id: int | None = Field(default=None, foreign_key="feeds.id")  # the first report's feed
+    detected_at: datetime | None = utc_column()
+    published: datetime | None = utc_column()
 
 
 # Partial-index conditions, written as the queries write them (SQLite matches a partial index by the text
@@ -124,209 +124,234 @@ _REPORTS: dict[str, Any] = {
 }
 
 
-# One feed entry, with the classifier's decision about it.
-# `history --items` lists unpruned items newest first: each filter has an index in that order, holding
-# only the rows it can return (partial), so a walk never steps over pruned or undecided items.
-ITEMS = sa.Table(
-    "items",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id"), nullable=False),
-    sa.Column("key", sa.String(600), nullable=False),
-    sa.Column("link_key", sa.String(600)),
-    sa.Column("title", sa.String(2000), nullable=False, default=""),
-    sa.Column("summary", sa.Text, nullable=False, default=""),
-    sa.Column("link", sa.String(2000)),
-    sa.Column("published", UTCDateTime),
-    sa.Column("published_known", sa.Boolean, nullable=False, default=True),
-    sa.Column("first_seen_at", UTCDateTime),
-    sa.Column("authors", sa.String(1000), nullable=False, default=""),  # "; "-joined
-    sa.Column("tags", sa.String(1000), nullable=False, default=""),
-    # Older than max_item_age on first sight: never alerts.
-    sa.Column("backlog", sa.Boolean, nullable=False, default=False),
-    # Content removed by retention; the key stays so it never comes back as new.
-    sa.Column("pruned", sa.Boolean, nullable=False, default=False),
-    sa.Column("event_type", sa.String(40)),
-    sa.Column("actor", sa.String(8)),
-    sa.Column("modality", sa.String(10)),
-    sa.Column("novel", sa.Boolean),
-    sa.Column("confidence", sa.Float),
-    sa.Column("alert", sa.Boolean, nullable=False, default=False),
-    sa.Column("reason", sa.String(40)),
-    sa.Column("rule", sa.String(100)),
-    sa.Column("evidence", sa.Text),
-    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id")),
-    sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
-    sa.Index("ix_items_feed_link_key", "feed_id", "link_key"),
-    sa.Index("ix_items_seen", "first_seen_at", "id", **_unpruned()),
-    sa.Index("ix_items_feed_seen", "feed_id", "first_seen_at", "id", **_unpruned()),
-    sa.Index(
-        "ix_items_type_seen", "event_type", "first_seen_at", "id", **_unpruned("event_type IS NOT NULL")
-    ),
-    sa.Index("ix_items_actor_seen", "actor", "first_seen_at", "id", **_unpruned("actor IS NOT NULL")),
-    sa.Index("ix_items_event", "event_id", **_REPORTS),
-)
+class Item(SQLModel, table=True):
+    """One feed entry, with the classifier's decision about it."""
+
+    __tablename__ = "items"
+    # `history --items` lists unpruned items newest first: each filter has an index in that order, holding
+    # only the rows it can return (partial), so a walk never steps over pruned or undecided items.
+    __table_args__ = (
+        sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
+        sa.Index("ix_items_feed_link_key", "feed_id", "link_key"),
+        sa.Index("ix_items_seen", "first_seen_at", "id", **_unpruned()),
+        sa.Index("ix_items_feed_seen", "feed_id", "first_seen_at", "id", **_unpruned()),
+        sa.Index(
+            "ix_items_type_seen", "event_type", "first_seen_at", "id", **_unpruned("event_type IS NOT NULL")
+        ),
+        sa.Index("ix_items_actor_seen", "actor", "first_seen_at", "id", **_unpruned("actor IS NOT NULL")),
+        sa.Index("ix_items_event", "event_id", **_REPORTS),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id")
+    key: str = Field(max_length=600)
+    link_key: str | None = Field(default=None, max_length=600)
+    title: str = Field(default="", max_length=2000)
+    summary: str = Field(default="", sa_type=sa.Text)
+    link: str | None = Field(default=None, max_length=2000)
+    published: datetime | None = utc_column()
+    published_known: bool = True
+    first_seen_at: datetime | None = utc_column()
+    authors: str = Field(default="", max_length=1000)  # "; "-joined
+    tags: str = Field(default="", max_length=1000)
+    backlog: bool = False  # older than max_item_age on first sight: never alerts
+    pruned: bool = False  # content removed by retention; the key stays so it never comes back as new
+    event_type: str | None = Field(default=None, max_length=40)
+    actor: str | None = Field(default=None, max_length=8)
+    modality: str | None = Field(default=None, max_length=10)
+    novel: bool | None = None
+    confidence: float | None = None
+    alert: bool = False
+    reason: str | None = Field(default=None, max_length=40)
+    rule: str | None = Field(default=None, max_length=100)
+    evidence: str | None = Field(default=None, sa_type=sa.Text)
+    event_id: int | None = Field(default=None, foreign_key="events.id")
 
 
-# A feed-health notice (failing, recovered, silent).
-NOTICES = sa.Table(
-    "notices",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id"), nullable=False, index=True),
-    sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("detail", sa.String(1000), nullable=False),
-    sa.Column("created_at", UTCDateTime, index=True),
-)
+class Notice(SQLModel, table=True):
+    """A feed-health notice (failing, recovered, silent)."""
+
+    __tablename__ = "notices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    kind: str = Field(max_length=20)
+    detail: str = Field(max_length=1000)
+    created_at: datetime | None = utc_column(index=True)
 
 
-# A configured webhook target's health (its URL and secret live only in the config).
-# The per-target delivery claim (monitor/target_claims.py) and the target's rate-limit pause.
-WEBHOOKS = sa.Table(
-    "webhooks",
-    METADATA,
-    sa.Column("name", sa.String(200), primary_key=True),
-    sa.Column("kind", sa.String(20), nullable=False),
-    # A changed URL clears `broken`; the URL itself is not stored.
-    sa.Column("url_hash", sa.String(64), nullable=False, default=""),
-    sa.Column("broken", sa.Boolean, nullable=False, default=False),
-    sa.Column("broken_reason", sa.String(1000)),
-    sa.Column("broken_at", UTCDateTime),
-    sa.Column("last_sent_at", UTCDateTime),
-    sa.Column("lease_owner", sa.String(200)),
-    sa.Column("lease_until", UTCDateTime),
-    sa.Column("lease_token", sa.Integer, nullable=False, default=0),
-    sa.Column("paused_until", UTCDateTime),
-)
+class Webhook(SQLModel, table=True):
+    """A configured webhook target's health (its URL and secret live only in the config)."""
+
+    __tablename__ = "webhooks"
+
+    name: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=20)
+    url_hash: str = Field(
+        default="", max_length=64
+    )  # a changed URL clears `broken`; the URL itself is not stored
+    broken: bool = False
+    broken_reason: str | None = Field(default=None, max_length=1000)
+    broken_at: datetime | None = utc_column()
+    last_sent_at: datetime | None = utc_column()
+    # The per-target delivery claim (monitor/target_claims.py) and the target's rate-limit pause.
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = utc_column()
+    lease_token: int = 0
+    paused_until: datetime | None = utc_column()
 
 
-# The outbox: one row per (event or notice, webhook). Written with the event, in one transaction.
-DELIVERIES = sa.Table(
-    "deliveries",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    # The generic target's webhook-id, stable across retries.
-    sa.Column("msg_id", sa.String(64), nullable=False, unique=True),
-    sa.Column("webhook", sa.String(200), sa.ForeignKey("webhooks.name"), nullable=False, index=True),
-    sa.Column("event_id", sa.Integer, sa.ForeignKey("events.id")),
-    sa.Column("notice_id", sa.Integer, sa.ForeignKey("notices.id")),
-    # pending | sending | sent | dead | digested
-    sa.Column("status", sa.String(12), nullable=False, default="pending"),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("last_status_code", sa.Integer),
-    sa.Column("last_error", sa.String(1000)),
-    sa.Column("next_attempt_at", UTCDateTime),
-    sa.Column("created_at", UTCDateTime),
-    sa.Column("sent_at", UTCDateTime),
-    sa.Column("digest_id", sa.Integer),  # the delivery that carried this one in a digest
-    sa.Column("digest_msg_id", sa.String(64)),  # its digest's webhook-id, set before sending
-    sa.Column("age_from", UTCDateTime),  # max_age counts from here when set (a retry, a fixed target)
-    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
-    sa.Index("ix_deliveries_status_id", "status", "id"),  # `deliveries --status`, in id order
-    sa.UniqueConstraint("event_id", "webhook", name="uq_deliveries_event_webhook"),
-)
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per (event or notice, webhook). Written with the event, in one transaction."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+        sa.Index("ix_deliveries_status_id", "status", "id"),  # `deliveries --status`, in id order
+        sa.UniqueConstraint("event_id", "webhook", name="uq_deliveries_event_webhook"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    msg_id: str = Field(max_length=64, unique=True)  # the generic target's webhook-id, stable across retries
+    webhook: str = Field(foreign_key="webhooks.name", max_length=200, index=True)
+    event_id: int | None = Field(default=None, foreign_key="events.id")
+    notice_id: int | None = Field(default=None, foreign_key="notices.id")
+    status: str = Field(default="pending", max_length=12)  # pending | sending | sent | dead | digested
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=1000)
+    next_attempt_at: datetime | None = utc_column()
+    created_at: datetime | None = utc_column()
+    sent_at: datetime | None = utc_column()
+    digest_id: int | None = None  # the delivery that carried this one in a digest
+    digest_msg_id: str | None = Field(
+        default=None, max_length=64
+    )  # its digest's webhook-id, set before sending
+    age_from: datetime | None = utc_column()  # max_age counts from here when set (a retry, a fixed target)
 
 
-# One row per event identity (type, actor, modality). Creating or joining an event first upserts this row,
-# which locks it until the transaction ends: two replicas reporting one development take turns, and the
-# second finds the first's event (store.save_items).
-EVENT_KEYS = sa.Table(
-    "event_keys",
-    METADATA,
-    sa.Column("identity", sa.String(80), primary_key=True),
-    sa.Column("touched_at", UTCDateTime),
-)
+class EventKey(SQLModel, table=True):
+    """One row per event identity (type, actor, modality). Creating or joining an event first upserts this
+    row, which locks it until the transaction ends: two replicas reporting one development take turns, and
+    the second finds the first's event (store.save_items)."""
+
+    __tablename__ = "event_keys"
+
+    identity: str = Field(primary_key=True, max_length=80)
+    touched_at: datetime | None = utc_column()
 
 
-# A `monitor run` process sharing the database: registered at start, heartbeat while it runs.
-REPLICAS = sa.Table(
-    "replicas",
-    METADATA,
-    sa.Column("id", sa.String(200), primary_key=True),
-    sa.Column("host", sa.String(200), nullable=False),
-    sa.Column("pid", sa.Integer, nullable=False),
-    sa.Column("started_at", UTCDateTime),
-    sa.Column("heartbeat_at", UTCDateTime),
-    sa.Column("stopped_at", UTCDateTime),
-    sa.Column("claims", sa.Integer, nullable=False, default=0),  # feeds claimed since start
-)
+class Replica(SQLModel, table=True):
+    """A `monitor run` process sharing the database: registered at start, heartbeat while it runs."""
+
+    __tablename__ = "replicas"
+
+    id: str = Field(primary_key=True, max_length=200)
+    host: str = Field(max_length=200)
+    pid: int
+    started_at: datetime | None = utc_column()
+    heartbeat_at: datetime | None = utc_column()
+    stopped_at: datetime | None = utc_column()
+    claims: int = 0  # feeds claimed since start
 
 
-# A named piece of work (a chore) held by one replica until `expires_at`.
-LEASES = sa.Table(
-    "leases",
-    METADATA,
-    sa.Column("name", sa.String(100), primary_key=True),
-    sa.Column("holder", sa.String(200)),
-    sa.Column("token", sa.Integer, nullable=False, default=0),
-    sa.Column("expires_at", UTCDateTime),
-)
+class Lease(SQLModel, table=True):
+    """A named piece of work (a chore) held by one replica until `expires_at`."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str | None = Field(default=None, max_length=200)
+    token: int = 0
+    expires_at: datetime | None = utc_column()
 
 
-# Items first seen per UTC day, kept by store.save_items: `stats` reads days without counting items.
-ITEM_DAYS = sa.Table(
-    "item_days",
-    METADATA,
-    sa.Column("day", sa.String(10), primary_key=True),  # YYYY-MM-DD
-    sa.Column("items", sa.Integer, nullable=False, default=0),
-    sa.Column("event_reports", sa.Integer, nullable=False, default=0),
-)
+class ItemDay(SQLModel, table=True):
+    """Items first seen per UTC day, kept by store.save_items: `stats` reads days without counting items."""
+
+    __tablename__ = "item_days"
+
+    day: str = Field(primary_key=True, max_length=10)  # YYYY-MM-DD
+    items: int = 0
+    event_reports: int = 0
 
 
-# Applied migrations.
-SCHEMA_VERSION = sa.Table(
-    "schema_version",
-    METADATA,
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("applied_at", UTCDateTime),
-)
+class SchemaVersion(SQLModel, table=True):
+    """Applied migrations."""
+
+    __tablename__ = "schema_version"
+
+    version: int = Field(primary_key=True)
+    applied_at: datetime | None = utc_column()
 
 
-# A tracked (selected) entry of an official sanctions list, as of its last fetch.
-LIST_ENTRIES = sa.Table(
-    "list_entries",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id"), nullable=False, index=True),
-    # The trimmed reference number (TAi.144, OFAC uid, AFG0006, EU.27.28).
-    sa.Column("key", sa.String(100), nullable=False),
-    sa.Column("un_ref", sa.String(100), index=True),
-    sa.Column("name", sa.String(1000), nullable=False, default=""),
-    sa.Column("substance", sa.Text, nullable=False),  # JSON: the normalised substantive fields
-    sa.Column("hash", sa.String(64), nullable=False),
-    sa.Column("first_seen_at", UTCDateTime),
-    sa.Column("updated_at", UTCDateTime),
-    sa.UniqueConstraint("feed_id", "key", name="uq_list_entries_feed_key"),
-)
+class ListEntry(SQLModel, table=True):
+    """A tracked (selected) entry of an official sanctions list, as of its last fetch."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (sa.UniqueConstraint("feed_id", "key", name="uq_list_entries_feed_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    key: str = Field(max_length=100)  # the trimmed reference number (TAi.144, OFAC uid, AFG0006, EU.27.28)
+    un_ref: str | None = Field(default=None, max_length=100, index=True)
+    name: str = Field(default="", max_length=1000)
+    substance: str = Field(sa_type=sa.Text)  # JSON: the normalised substantive fields
+    hash: str = Field(max_length=64)
+    first_seen_at: datetime | None = utc_column()
+    updated_at: datetime | None = utc_column()
 
 
-# An entry added to, removed from or amended on a list; `item_id` is its row in `items`.
-LIST_CHANGES = sa.Table(
-    "list_changes",
-    METADATA,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id"), nullable=False, index=True),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), index=True),
-    sa.Column("key", sa.String(100), nullable=False, index=True),
-    sa.Column("un_ref", sa.String(100), index=True),
-    sa.Column("change", sa.String(10), nullable=False),  # added | removed | amended
-    # Comma-separated, for amendments.
-    sa.Column("changed_fields", sa.String(500), nullable=False, default=""),
-    sa.Column("before", sa.Text),  # JSON substance, None when added
-    sa.Column("after", sa.Text),  # JSON substance, None when removed
-    sa.Column("alert", sa.Boolean, nullable=False, default=False),
-    sa.Column("held", sa.Boolean, nullable=False, default=False),  # part of a mass change held by the breaker
-    sa.Column("detected_at", UTCDateTime, index=True),
-)
+class ListChange(SQLModel, table=True):
+    """An entry added to, removed from or amended on a list; `item_id` is its row in `items`."""
+
+    __tablename__ = "list_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True)
+    item_id: int | None = Field(default=None, foreign_key="items.id", index=True)
+    key: str = Field(max_length=100, index=True)
+    un_ref: str | None = Field(default=None, max_length=100, index=True)
+    change: str = Field(max_length=10)  # added | removed | amended
+    changed_fields: str = Field(default="", max_length=500)  # comma-separated, for amendments
+    before: str | None = Field(default=None, sa_type=sa.Text)  # JSON substance, None when added
+    after: str | None = Field(default=None, sa_type=sa.Text)  # JSON substance, None when removed
+    alert: bool = False
+    held: bool = False  # part of a mass change held by the breaker
+    detected_at: datetime | None = utc_column(index=True)
 
 
-# The last good fetch of a list: its size guards the next one.
-LIST_STATE = sa.Table(
-    "list_state",
-    METADATA,
-    sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id"), primary_key=True),
-    sa.Column("entries_total", sa.Integer, nullable=False),
-    sa.Column("entries_selected", sa.Integer, nullable=False),
-    sa.Column("generated", sa.String(100)),
-    sa.Column("checked_at", UTCDateTime),
-)
+class ListState(SQLModel, table=True):
+    """The last good fetch of a list: its size guards the next one."""
+
+    __tablename__ = "list_state"
+
+    feed_id: int = Field(foreign_key="feeds.id", primary_key=True)
+    entries_total: int
+    entries_selected: int
+    generated: str | None = Field(default=None, max_length=100)
+    checked_at: datetime | None = utc_column()
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    # SQLModel types `__table__` loosely; every class above is `table=True`, so it is a Table.
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table
+
+
+METADATA = SQLModel.metadata
+FEEDS = _table(Feed)
+EVENTS = _table(Event)
+ITEMS = _table(Item)
+NOTICES = _table(Notice)
+WEBHOOKS = _table(Webhook)
+DELIVERIES = _table(Delivery)
+EVENT_KEYS = _table(EventKey)
+REPLICAS = _table(Replica)
+LEASES = _table(Lease)
+ITEM_DAYS = _table(ItemDay)
+SCHEMA_VERSION = _table(SchemaVersion)
+LIST_ENTRIES = _table(ListEntry)
+LIST_CHANGES = _table(ListChange)
+LIST_STATE = _table(ListState)
