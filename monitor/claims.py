@@ -94,6 +94,18 @@ def _claim(
     return sorted(claims, key=lambda c: c.state.name)
 
 
+def release(engine: Engine, held: Sequence[tuple[int, int]]) -> None:
+    """Give back claims (`feed_id, token`) never started: each feed is due now, for any replica. A feed
+    whose lease another replica already took (its token moved on) is left alone."""
+    statement = (
+        sa.update(FEEDS)
+        .where(FEEDS.c.id == sa.bindparam("r_id"), FEEDS.c.lease_token == sa.bindparam("r_token"))
+        .values(next_poll_at=dbclock.now(engine), leased_by=None)
+    )
+    with engine.begin() as conn:
+        conn.execute(statement, [{"r_id": feed_id, "r_token": token} for feed_id, token in held])
+
+
 def held_by(engine: Engine) -> dict[str, list[str]]:
     """Feeds under a live lease, by the replica holding them (for `monitor replicas`)."""
     now = dbclock.now(engine)

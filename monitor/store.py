@@ -165,12 +165,14 @@ def record_quiet(engine: Engine, updates: Sequence[tuple[int, int, Mapping[str, 
     written only under the lease token it was claimed with (`feed_id, token, values`); returns the ids of
     feeds whose lease had passed to another replica (nothing written for them)."""
     with engine.begin() as conn:
-        for feed_id, token, values in updates:
-            conn.execute(
+        # One executemany per set of columns (psycopg pipelines it: one round trip, not one per feed).
+        for columns, rows in _by_columns(updates).items():
+            statement = (
                 sa.update(FEEDS)
-                .where(FEEDS.c.id == feed_id, FEEDS.c.lease_token == token)
-                .values(**values, leased_by=None)
+                .where(FEEDS.c.id == sa.bindparam("q_id"), FEEDS.c.lease_token == sa.bindparam("q_token"))
+                .values({column: sa.bindparam(f"q_{column}") for column in columns} | {"leased_by": None})
             )
+            conn.execute(statement, rows)
         # Tokens only grow, and a row updated above stays locked: a different token now means fenced.
         ids = [feed_id for feed_id, _, _ in updates]
         tokens: dict[int, int] = {}
@@ -180,6 +182,17 @@ def record_quiet(engine: Engine, updates: Sequence[tuple[int, int, Mapping[str, 
             )
             tokens.update((row.id, row.lease_token) for row in conn.execute(query))
     return [feed_id for feed_id, token, _ in updates if tokens.get(feed_id) != token]
+
+
+def _by_columns(
+    updates: Sequence[tuple[int, int, Mapping[str, object]]],
+) -> dict[tuple[str, ...], list[dict[str, object]]]:
+    """The updates' parameters, grouped by which columns they set (an executemany sets the same ones)."""
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for feed_id, token, values in updates:
+        params = {"q_id": feed_id, "q_token": token} | {f"q_{k}": v for k, v in values.items()}
+        groups.setdefault(tuple(sorted(values)), []).append(params)
+    return groups
 
 
 def load_feed(engine: Engine, name: str) -> FeedState | None:

@@ -86,6 +86,34 @@ def test_a_late_commit_after_the_lease_passed_writes_nothing(engine: sa.Engine) 
     assert feed is not None and feed.next_poll_at is not None
 
 
+def test_quiet_polls_are_written_together_except_where_the_lease_passed(engine: sa.Engine) -> None:
+    held = {c.state.name: c for c in claims.claim_due(engine, "a", 10, lease=0)}  # leases that ran out
+    assert len(claims.claim_named(engine, "b", ["feed3"], lease=60)) == 1  # replica b holds feed3 now
+    later = NOW + timedelta(minutes=5)
+    quiet = {"last_success_at": NOW, "next_poll_at": later}
+    moved = quiet | {"learned_url": "https://moved.example/rss"}  # another set of columns, same batch
+    updates = [(c.state.id, c.token, moved if name == "feed1" else quiet) for name, c in held.items()]
+    assert store.record_quiet(engine, updates) == [held["feed3"].state.id]
+    feeds = {name: store.load_feed(engine, name) for name in held}
+    written = [f for name, f in feeds.items() if name != "feed3"]
+    assert all(f is not None and f.polled_before and f.next_poll_at == later for f in written)
+    assert feeds["feed1"] is not None and feeds["feed1"].url == "https://moved.example/rss"
+    assert claims.held_by(engine) == {"b": ["feed3"]}  # a's written feeds are free, b's lease untouched
+    fenced = feeds["feed3"]
+    assert fenced is not None and not fenced.polled_before and fenced.next_poll_at != later
+
+
+def test_a_released_claim_is_due_at_once_for_another_replica(engine: sa.Engine) -> None:
+    held = claims.claim_due(engine, "a", 2, lease=60)
+    (stale,) = claims.claim_named(engine, "a", ["feed9"], lease=0)
+    assert len(claims.claim_named(engine, "b", ["feed9"], lease=60)) == 1
+    claims.release(engine, [(c.state.id, c.token) for c in [*held, stale]])
+    got = claims.claim_due(engine, "c", 10, lease=60)
+    assert {c.state.name for c in held} <= {c.state.name for c in got}
+    assert "feed9" not in {c.state.name for c in got}  # b's lease was not given away by a's release
+    assert claims.held_by(engine)["b"] == ["feed9"]
+
+
 def test_poll_once_skips_a_feed_another_replica_is_polling(engine: sa.Engine) -> None:
     claims.claim_named(engine, "daemon", ["feed1"], lease=60)
     got = claims.claim_named(engine, "once", ["feed1", "feed2"], lease=60)
