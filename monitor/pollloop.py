@@ -5,19 +5,25 @@ whenever a poll ends while more feeds were due; `poll --once` calls
 `poll_named`. Either way a feed is polled only under a claim (claims.py), at
 most `defaults.max_concurrency` at a time, and a crashed poll never stops the
 loop: its lease simply runs out and the feed is claimed again.
+
+While feeds keep coming due, the loop holds up to one batch of claims ahead of
+its free slots, so a finished poll's slot is refilled at once instead of after
+a claim's round trip (which may wait behind parsing on the database thread).
+A claim that waited so long its lease could run out mid-poll is not started;
+one still waiting at shutdown is released for another replica.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from monitor import claims
 from monitor.claims import Claim
-from monitor.config import FeedConfig
+from monitor.config import LEASE_MARGIN, FeedConfig
 from monitor.pipeline import Context, PollOutcome, poll_feed
 from monitor.supervise import OUTAGE, Streak
 
@@ -37,6 +43,7 @@ class PollLoop:
         self.feeds = feeds  # the current config's feeds by name (a reload replaces them)
         self.on_claimed = on_claimed
         self.inflight: dict[asyncio.Task[PollOutcome], int] = {}  # running polls and their feeds' ids
+        self.ready: deque[Claim] = deque()  # claimed ahead, waiting for a free slot
         self.counts: Counter[str] = Counter()
         self.stopped = False
         self._claiming = asyncio.Lock()
@@ -49,7 +56,7 @@ class PollLoop:
         return self.ctx.config.defaults.max_concurrency - len(self.inflight)
 
     async def fill(self) -> None:
-        """Claim due feeds for every free slot and start polling them."""
+        """Claim due feeds for every free slot, and a batch ahead, and start polling them."""
         if self.stopped or self._claiming.locked():
             return
         async with self._claiming:
@@ -64,22 +71,51 @@ class PollLoop:
         """Claim and poll until nothing is due and nothing is in flight (a whole cycle: the benchmarks)."""
         while True:
             async with self._claiming:
-                started = await self._claim_due()
-            if not started and not self.inflight:
+                got = await self._claim_due()
+            if not got and not self.inflight and not self.ready:
                 return
             if self.inflight:
                 await asyncio.wait(set(self.inflight), return_when=asyncio.FIRST_COMPLETED)
 
+    def _wanted(self) -> int:
+        """How many more claims to hold: one per poll slot plus a batch ahead, once half a batch is missing
+        (fewer would spend a round trip on a handful of feeds)."""
+        batch = self.ctx.config.defaults.max_concurrency
+        wanted = 2 * batch - len(self.inflight) - len(self.ready)
+        return wanted if wanted >= max(1, batch // 2) else 0
+
     async def _claim_due(self) -> int:
-        free = self.free
-        if free <= 0:
+        wanted = self._wanted()
+        if wanted <= 0:
             return 0
         lease = self.ctx.config.replicas.lease
-        busy = set(self.inflight.values())
-        got = await self.ctx.db(claims.claim_due, self.ctx.engine, self.replica, free, lease, busy)
-        self._more_due = len(got) == free
-        self._start(got)
+        busy = {*self.inflight.values(), *(c.state.id for c in self.ready)}
+        got = await self.ctx.db(claims.claim_due, self.ctx.engine, self.replica, wanted, lease, busy)
+        self._more_due = len(got) == wanted
+        if got:
+            self.on_claimed(len(got))
+        self.ready.extend(got)
+        self._start_ready(fresh=len(got))
         return len(got)
+
+    def _start_ready(self, fresh: int = 0) -> None:
+        """Start waiting claims in the free slots. The newest `fresh` were claimed just now; an older one
+        whose lease could run out before its poll ends is dropped (its feed is due again when it does)."""
+        known = self.feeds()
+        while self.ready and self.free > 0 and not self.stopped:
+            claim = self.ready.popleft()
+            feed = known.get(claim.state.name)
+            if len(self.ready) >= fresh and feed is not None and not self._time_left(claim, feed):
+                self.counts["expired"] += 1
+                log.info("claim waited too long for a slot; left to its lease", extra={"feed": feed.name})
+                continue
+            self._start_one(feed, claim)
+
+    def _time_left(self, claim: Claim, feed: FeedConfig) -> bool:
+        """Whether the claim's lease outlasts a poll started now (fetch timeout plus parsing and storing)."""
+        timeout = feed.timeout or self.ctx.config.defaults.timeout
+        waited = (claim.now() - claim.claimed_at).total_seconds()
+        return waited + timeout * (1 + LEASE_MARGIN) < self.ctx.config.replicas.lease
 
     async def poll_named(self, feeds: Sequence[FeedConfig]) -> list[PollOutcome]:
         """Each of `feeds` once, due or not (`poll --once`): claimed as slots free up, so no lease runs
@@ -109,17 +145,20 @@ class PollLoop:
         if got:
             self.on_claimed(len(got))
         known = self.feeds()
-        started = set()
-        for claim in got:
-            task = asyncio.create_task(self._poll(known.get(claim.state.name), claim))
-            self.inflight[task] = claim.state.id
-            task.add_done_callback(self._finished)
-            started.add(task)
-        return started
+        return {self._start_one(known.get(claim.state.name), claim) for claim in got}
+
+    def _start_one(self, feed: FeedConfig | None, claim: Claim) -> asyncio.Task[PollOutcome]:
+        task = asyncio.create_task(self._poll(feed, claim))
+        self.inflight[task] = claim.state.id
+        task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self.inflight.pop(task, None)
-        if self._more_due and not self.stopped:
+        if self.stopped:
+            return
+        self._start_ready()
+        if self._more_due and self._wanted() > 0:
             refill = asyncio.create_task(self.fill())
             self._refills.add(refill)
             refill.add_done_callback(self._refills.discard)
@@ -150,6 +189,15 @@ class PollLoop:
         self.stopped = True
         for refill in list(self._refills):
             refill.cancel()
+        waiting = [(c.state.id, c.token) for c in self.ready]
+        self.ready.clear()
+        if waiting:  # never started: due again now, for any replica, rather than when their leases end
+            try:
+                await self.ctx.db(claims.release, self.ctx.engine, waiting)
+            except Exception as error:  # the database is away: their leases run out instead
+                log.warning(
+                    "claims not released", extra={"feeds": len(waiting), "error": type(error).__name__}
+                )
         pending = set(self.inflight)
         if not pending:
             return
