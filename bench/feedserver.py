@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -177,6 +178,11 @@ class ServerProcess:
     ) -> None:
         self._stop()
         self._reader.join(timeout=5)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system; Linux /proc)."""
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _stop(self) -> None:
         assert self._process.stdin is not None

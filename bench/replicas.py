@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import hashlib
 import json
+import pstats
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -126,11 +129,31 @@ def write_config(folder: Path, database: str, urls: list[str]) -> Path:
     return path
 
 
-def run_replicas(config: Path, count: int) -> tuple[float, Counter[str]]:
-    """`count` replica processes claim and poll until nothing is due; wall time from "go" to the last done."""
+@dataclass
+class Cycle:
+    """One timed cycle: wall time from "go" to the last replica done, the replicas' CPU time in that span
+    (summed), the feed server's CPU time in it, and the poll outcomes."""
+
+    seconds: float
+    cpu: float
+    server_cpu: float
+    outcomes: Counter[str]
+
+    def line(self) -> str:
+        return (
+            f"{self.seconds:.2f} s wall, replicas' CPU {self.cpu:.2f} s, feed server CPU "
+            f"{self.server_cpu:.2f} s {dict(self.outcomes)}"
+        )
+
+
+def run_replicas(config: Path, count: int, server: ServerProcess, profile: bool = False) -> Cycle:
+    """`count` replica processes claim and poll until nothing is due.
+    `profile`: print each replica's top functions (cProfile inflates the time: read shares, not figures)."""
+    dumps = [config.parent / f"r{i}.prof" for i in range(count)]
     children = [
         subprocess.Popen(
-            [sys.executable, __file__, "--child", str(config), "--replica", f"r{i}"],
+            [sys.executable, __file__, "--child", str(config), "--replica", f"r{i}"]
+            + (["--profile-to", str(dumps[i])] if profile else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -139,23 +162,31 @@ def run_replicas(config: Path, count: int) -> tuple[float, Counter[str]]:
     ]
     for child in children:
         assert child.stdout is not None and child.stdout.readline().strip() == "READY"
-    started = time.perf_counter()
+    started, server_cpu = time.perf_counter(), server.cpu_seconds()
     for child in children:
         assert child.stdin is not None
         child.stdin.write("go\n")
         child.stdin.flush()
     outcomes: Counter[str] = Counter()
+    cpu = 0.0
     for child in children:
         assert child.stdout is not None
-        outcomes.update(json.loads(child.stdout.readline()))
-    elapsed = time.perf_counter() - started
+        done = json.loads(child.stdout.readline())
+        outcomes.update(done["outcomes"])
+        cpu += done["cpu"]
+    elapsed, server_cpu = time.perf_counter() - started, server.cpu_seconds() - server_cpu
     for child in children:
         child.wait(timeout=60)
-    return elapsed, outcomes
+    for dump in dumps if profile else []:
+        stats = pstats.Stats(str(dump))
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(30)
+    return Cycle(elapsed, cpu, server_cpu, outcomes)
 
 
-async def child(config_path: Path, replica: str) -> None:
-    """One replica: open everything, wait for "go", claim and poll until nothing is due, print outcomes."""
+async def child(config_path: Path, replica: str, profile: Path | None = None) -> None:
+    """One replica: open everything, wait for "go", claim and poll until nothing is due, print outcomes
+    and CPU time. `profile`: write the cycle's cProfile stats (event loop and database thread) there."""
     from monitor import resources
     from monitor.config import load_config
     from monitor.pollloop import PollLoop
@@ -166,53 +197,84 @@ async def child(config_path: Path, replica: str) -> None:
         loop = PollLoop(rt.ctx, replica, lambda: by_name)
         print("READY", flush=True)
         await asyncio.to_thread(sys.stdin.readline)
+        cpu = time.process_time()
+        loop_profile, db_profile = cProfile.Profile(), cProfile.Profile()
+        if profile:
+            loop_profile.enable()
+            await rt.db(db_profile.enable)
         await loop.until_idle()
         await loop.stop(0)
         await rt.ctx.recorder.close()  # the warm cycle's batched writes belong to the cycle
-        print(json.dumps(dict(loop.counts)), flush=True)
+        if profile:
+            loop_profile.disable()
+            await rt.db(db_profile.disable)
+            stats = pstats.Stats(loop_profile)
+            stats.add(db_profile)
+            stats.dump_stats(profile)
+        done = {"outcomes": dict(loop.counts), "cpu": time.process_time() - cpu}
+        print(json.dumps(done), flush=True)
 
 
-def bench_cold(admin_url: str, feeds: int) -> dict[str, Any]:
+def polled_rows(url: str) -> int:
+    """Feed rows whose poll was committed: no lease held and due again later (what a cycle must leave)."""
+    from monitor.db import open_database
+
+    engine = open_database(url)
+    with engine.connect() as conn:
+        query = "SELECT count(*) FROM feeds WHERE leased_by IS NULL AND last_success_at > created_at"
+        polled = int(conn.exec_driver_sql(query).scalar_one())
+    engine.dispose()
+    return polled
+
+
+def timed_cycle(
+    admin_url: str, server: ServerProcess, folder: Path, urls: list[str], etags: list[str] | None,
+    replicas: int, profile: bool = False,
+) -> Cycle:  # fmt: skip
+    """Feed rows for `urls`, all due, in a fresh schema; `replicas` processes poll them all; every row
+    must then hold its committed poll (a cycle that dropped its writes would look fast)."""
+    from monitor.db import open_database
+
+    with schema(admin_url) as url:
+        engine = open_database(url)
+        insert_feeds(engine, urls, 1.0, etags)
+        engine.dispose()
+        config = write_config(folder, url, urls)
+        cycle = run_replicas(config, replicas, server, profile)
+        polled = polled_rows(url)
+    if polled != len(urls):
+        raise SystemExit(
+            f"only {polled} of {len(urls)} feed rows hold a committed poll: {dict(cycle.outcomes)}"
+        )
+    return cycle
+
+
+def bench_cold(admin_url: str, feeds: int) -> dict[int, Cycle]:
     documents = feed_documents(feeds)
-    result: dict[str, Any] = {}
+    result: dict[int, Cycle] = {}
     with ServerProcess(documents, ports=20) as server, tempfile.TemporaryDirectory() as tmp:
         urls = [server.feed_url(i) for i in range(feeds)]
         for count in (1, 2):
-            with schema(admin_url) as url:
-                from monitor.db import open_database
-
-                engine = open_database(url)
-                insert_feeds(engine, urls, due_share=1.0)
-                engine.dispose()
-                config = write_config(Path(tmp), url, urls)
-                elapsed, outcomes = run_replicas(config, count)
-            result[f"replicas_{count}"] = {"seconds": elapsed, "outcomes": dict(outcomes)}
-            print(f"cold cycle, {count} replica(s): {elapsed:.1f} s {dict(outcomes)}", flush=True)
+            result[count] = timed_cycle(admin_url, server, Path(tmp), urls, None, count)
+            print(f"cold cycle, {count} replica(s): {result[count].line()}", flush=True)
     return result
 
 
-def bench_warm(admin_url: str, sizes: list[int]) -> dict[str, Any]:
+def bench_warm(admin_url: str, sizes: list[int], profile: bool = False) -> dict[int, Cycle]:
     documents = feed_documents(60)
     etags = ['"' + hashlib.sha1(d.read_bytes()).hexdigest() + '"' for d in documents]
-    result: dict[str, Any] = {}
+    result: dict[int, Cycle] = {}
     with ServerProcess(documents, ports=20) as server, tempfile.TemporaryDirectory() as tmp:
         for feeds in sizes:
             urls = [server.feed_url(i) for i in range(feeds)]
-            with schema(admin_url) as url:
-                from monitor.db import open_database
-
-                engine = open_database(url)
-                insert_feeds(engine, urls, 1.0, [etags[i % len(etags)] for i in range(feeds)])
-                engine.dispose()
-                config = write_config(Path(tmp), url, urls)
-                elapsed, outcomes = run_replicas(config, 1)
-            result[str(feeds)] = {"seconds": elapsed, "outcomes": dict(outcomes)}
-            print(f"warm cycle, {feeds} feeds: {elapsed:.2f} s {dict(outcomes)}", flush=True)
+            feed_etags = [etags[i % len(etags)] for i in range(feeds)]
+            result[feeds] = timed_cycle(admin_url, server, Path(tmp), urls, feed_etags, 1, profile)
+            print(f"warm cycle, {feeds} feeds: {result[feeds].line()}", flush=True)
     return result
 
 
 def report(
-    claim: dict[str, float] | None, cold: dict[str, Any] | None, warm: dict[str, Any] | None
+    claim: dict[str, float] | None, cold: dict[int, Cycle] | None, warm: dict[int, Cycle] | None
 ) -> list[str]:
     lines, missed = [], []
     if claim:
@@ -225,21 +287,23 @@ def report(
         )
         missed += [] if ok else ["claim"]
     if cold:
-        one, two = cold["replicas_1"]["seconds"], cold["replicas_2"]["seconds"]
+        one, two = cold[1].seconds, cold[2].seconds
         ok = two / one <= TARGET_TWO_VS_ONE
         lines.append(
-            f"cold cycle: one replica {one:.1f} s, two {two:.1f} s; two / one {two / one:.2f} "
+            f"cold cycle: one replica {one:.1f} s (CPU {cold[1].cpu:.1f} s), two {two:.1f} s "
+            f"(CPU {cold[2].cpu:.1f} s); two / one {two / one:.2f} "
             f"[{'ok' if ok else 'MISSED'} <= {TARGET_TWO_VS_ONE}]"
         )
         missed += [] if ok else ["cold"]
     if warm and len(warm) == 2:
-        (small, a), (large, b) = sorted(warm.items(), key=lambda kv: int(kv[0]))
-        ratio = b["seconds"] / a["seconds"]
+        (small, a), (large, b) = sorted(warm.items())
+        ratio = b.seconds / a.seconds
         ok = ratio <= TARGET_WARM_RATIO
         lines.append(
-            f"warm cycle: {large} feeds {b['seconds']:.2f} s, {small} feeds {a['seconds']:.2f} s; "
-            f"ratio {ratio:.2f} "
-            f"[{'ok' if ok else 'MISSED'} <= {TARGET_WARM_RATIO}]"
+            f"warm cycle: {large} feeds {b.seconds:.2f} s, {small} feeds {a.seconds:.2f} s; "
+            f"ratio {ratio:.2f} [{'ok' if ok else 'MISSED'} <= {TARGET_WARM_RATIO}]; per feed "
+            f"{a.seconds / small * 1000:.2f} ms at {small}, {b.seconds / large * 1000:.2f} ms at {large} "
+            f"(CPU {a.cpu / small * 1000:.2f} / {b.cpu / large * 1000:.2f} ms)"
         )
         missed += [] if ok else ["warm"]
     lines.append("all targets met" if not missed else f"MISSED: {', '.join(missed)}")
@@ -255,18 +319,20 @@ def main() -> None:
     parser.add_argument("--warm-feeds", default="1000,10000", help="two sizes, or empty to skip")
     parser.add_argument("--database", default=PG_ADMIN, help="an admin URL of a PostgreSQL database")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--profile", action="store_true", help="print the warm cycles' top functions")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--replica", default="r0", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        asyncio.run(child(args.child, args.replica))
+        asyncio.run(child(args.child, args.replica, args.profile_to))
         return
     claim = bench_claim(args.database, args.claim_feeds) if args.claim_feeds else None
     if claim:
         print(f"claim: {json.dumps({k: round(v, 2) for k, v in claim.items()})}", flush=True)
     cold = bench_cold(args.database, args.cold_feeds) if args.cold_feeds else None
     sizes = [int(n) for n in args.warm_feeds.split(",") if n]
-    warm = bench_warm(args.database, sizes) if sizes else None
+    warm = bench_warm(args.database, sizes, args.profile) if sizes else None
     lines = report(claim, cold, warm)
     print("\n".join(lines))
     if args.check and lines[-1] != "all targets met":
