@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ CLAIMS = 500
 TARGET_CLAIM_P95_MS = 10.0
 TARGET_TWO_VS_ONE = 0.7
 TARGET_WARM_RATIO = 3.0
+APPLICATION = "bench-replica"  # the replicas' PostgreSQL application_name, for the lock-wait sampler
 
 
 def schema(admin_url: str) -> Any:
@@ -138,15 +140,52 @@ class Cycle:
     cpu: float
     server_cpu: float
     outcomes: Counter[str]
+    lock_waits: float = 0.0  # share of 50 ms samples in which a replica's statement waited on a lock
 
     def line(self) -> str:
         return (
             f"{self.seconds:.2f} s wall, replicas' CPU {self.cpu:.2f} s, feed server CPU "
-            f"{self.server_cpu:.2f} s {dict(self.outcomes)}"
+            f"{self.server_cpu:.2f} s, lock waits in {self.lock_waits:.1%} of samples {dict(self.outcomes)}"
         )
 
 
-def run_replicas(config: Path, count: int, server: ServerProcess, profile: bool = False) -> Cycle:
+class LockWaits:
+    """Samples, every 50 ms in a thread, whether a replica's session waits on a lock (an event identity row
+    held by the other replica's open transaction would serialise them)."""
+
+    QUERY = (
+        f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{APPLICATION}' "
+        "AND wait_event_type = 'Lock'"
+    )
+
+    def __init__(self, admin_url: str) -> None:
+        self._engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self.samples = self.waiting = 0
+
+    def _sample(self) -> None:
+        with self._engine.connect() as conn:
+            while not self._stop.wait(0.05):
+                self.samples += 1
+                self.waiting += bool(conn.exec_driver_sql(self.QUERY).scalar_one())
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._engine.dispose()
+
+    @property
+    def share(self) -> float:
+        return self.waiting / self.samples if self.samples else 0.0
+
+
+def run_replicas(
+    config: Path, count: int, server: ServerProcess, waits: LockWaits, profile: bool = False
+) -> Cycle:
     """`count` replica processes claim and poll until nothing is due.
     `profile`: print each replica's top functions (cProfile inflates the time: read shares, not figures)."""
     dumps = [config.parent / f"r{i}.prof" for i in range(count)]
@@ -162,6 +201,7 @@ def run_replicas(config: Path, count: int, server: ServerProcess, profile: bool 
     ]
     for child in children:
         assert child.stdout is not None and child.stdout.readline().strip() == "READY"
+    waits.start()
     started, server_cpu = time.perf_counter(), server.cpu_seconds()
     for child in children:
         assert child.stdin is not None
@@ -175,6 +215,7 @@ def run_replicas(config: Path, count: int, server: ServerProcess, profile: bool 
         outcomes.update(done["outcomes"])
         cpu += done["cpu"]
     elapsed, server_cpu = time.perf_counter() - started, server.cpu_seconds() - server_cpu
+    waits.stop()
     for child in children:
         child.wait(timeout=60)
     for dump in dumps if profile else []:
@@ -239,8 +280,10 @@ def timed_cycle(
         engine = open_database(url)
         insert_feeds(engine, urls, 1.0, etags)
         engine.dispose()
-        config = write_config(folder, url, urls)
-        cycle = run_replicas(config, replicas, server, profile)
+        config = write_config(folder, f"{url}&application_name={APPLICATION}", urls)
+        waits = LockWaits(admin_url)
+        cycle = run_replicas(config, replicas, server, waits, profile)
+        cycle.lock_waits = waits.share
         polled = polled_rows(url)
     if polled != len(urls):
         raise SystemExit(
