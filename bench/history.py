@@ -329,16 +329,29 @@ def shapes() -> dict[str, Callable[[Engine], object]]:
     }
 
 
-def timings(engine: Engine, query: Callable[[Engine], object], runs: int, budget: float) -> list[float]:
-    """Seconds per run after one warm-up; stops early once `budget` seconds are spent."""
-    query(engine)
-    spent, times = 0.0, list[float]()
-    while len(times) < runs and (spent < budget or len(times) < 3):
-        started = time.perf_counter()
+@dataclass
+class Runs:
+    """One history's timed runs of a shape: wall and this process's CPU seconds (on SQLite the query's
+    own cost; on PostgreSQL the client's share, the server's CPU is not counted)."""
+
+    wall: list[float]
+    cpu: list[float]
+
+
+def timings(engines: list[Engine], query: Callable[[Engine], object], runs: int, budget: float) -> list[Runs]:
+    """Per history, seconds per run after one warm-up each. The histories take turns run by run, so a
+    change of load on the shared machine falls on both sizes alike; stops early once `budget` seconds of
+    one history's runs are spent."""
+    for engine in engines:
         query(engine)
-        times.append(time.perf_counter() - started)
-        spent += times[-1]
-    return times
+    timed = [Runs([], []) for _ in engines]
+    while len(timed[0].wall) < runs and (max(sum(t.wall) for t in timed) < budget or len(timed[0].wall) < 3):
+        for engine, mine in zip(engines, timed, strict=True):
+            wall, cpu = time.perf_counter(), time.process_time()
+            query(engine)
+            mine.wall.append(time.perf_counter() - wall)
+            mine.cpu.append(time.process_time() - cpu)
+    return timed
 
 
 def p95(values: list[float]) -> float:
@@ -385,19 +398,22 @@ def bench_backend(backend: Backend, sizes: tuple[int, int], args: argparse.Names
     engines = [ensure_history(backend, size, texts, _source(backend)) for size in sizes]
     missed = []
     print(f"\n## {backend.name}: {sizes[0]:,} vs {sizes[1]:,} items\n")
-    print("| shape | p50 small ms | p50 large ms | p95 large ms | large/small | large-small ms | |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| shape | p50 small ms | p50 large ms | p95 large ms | large/small | large-small ms | CPU p50 ms | |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, query in shapes().items():
-        small_runs, large_runs = (timings(e, query, args.runs, args.budget) for e in engines)
-        small, large = statistics.median(small_runs) * 1000, statistics.median(large_runs) * 1000
-        slow = p95(large_runs) * 1000
+        small_runs, large_runs = timings(engines, query, args.runs, args.budget)
+        small, large = statistics.median(small_runs.wall) * 1000, statistics.median(large_runs.wall) * 1000
+        cpu = [statistics.median(r.cpu) * 1000 for r in (small_runs, large_runs)]
+        slow = p95(large_runs.wall) * 1000
         ratio = large / max(small, 0.1)
         ok = (ratio <= TARGET_RATIO or large - small <= NOISE_FLOOR_MS) and slow <= TARGET_P95_MS
         if not ok:
             missed.append(f"{backend.name} {name}")
         print(
             f"| {name} | {small:.1f} | {large:.1f} | {slow:.1f} | {ratio:.2f} | {large - small:.1f} | "
-            f"{'ok' if ok else 'MISSED'} |",
+            f"{cpu[0]:.1f} / {cpu[1]:.1f} | {'ok' if ok else 'MISSED'} |",
             flush=True,
         )
     for engine in engines:

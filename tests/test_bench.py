@@ -58,7 +58,8 @@ def test_history_bench_times_every_shape_on_both_databases(tmp_path: Path, postg
     for db in ("sqlite", "postgresql"):
         assert f"## {db}: 200 vs 600 items" in out
     shapes = re.findall(
-        r"^\| ([a-z][^|]*?) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| (?:ok|MISSED) \|$",
+        r"^\| ([a-z][^|]*?) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| [\d.]+ / [\d.]+ \| "
+        r"(?:ok|MISSED) \|$",
         out,
         re.M,
     )
