@@ -225,7 +225,7 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
     terms = search.parse(f.search or "")
     with engine.connect() as conn:
         if terms and conn.dialect.name == "sqlite":
-            query = _items_by_text(f, terms)
+            query = _items_by_text(conn, f, terms)
         else:
             query = _items_query(f, terms)
             if terms and _few_matches(conn, terms):
@@ -255,10 +255,13 @@ def _items_query(f: Filters, terms: search.Query | None) -> sa.Select[Any]:
     return _filtered(query.order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc()), f, ITEM_COLUMNS)
 
 
-def _items_by_text(f: Filters, terms: search.Query) -> sa.Select[Any]:
+def _items_by_text(conn: sa.Connection, f: Filters, terms: search.Query) -> sa.Select[Any]:
     """On SQLite the full-text index drives: its matches newest first (by id, the order items arrive in),
     each checked against the other filters, stopping at --limit. A word in every other item costs as
-    little as a rare one, and one in no item costs nothing."""
+    little as a rare one, and one in no item costs nothing. The items a type, actor or feed filter keeps,
+    when they are not too many, are listed once from their index and each match's id is looked up in that
+    list: reading every match's row to check it took 1.2 s for a common word none of whose matches had
+    the type (0.1 s now), and a walk of 5,000 matches to find 50 in one feed 27 ms (4 ms)."""
     fts = sa.table("items_fts", sa.column("rowid"), sa.column("items_fts"))
     query = (
         sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id)
@@ -266,7 +269,31 @@ def _items_by_text(f: Filters, terms: search.Query) -> sa.Select[Any]:
         .where(fts.c.items_fts.op("MATCH")(search.fts5(terms)), ITEMS.c.pruned == False)  # noqa: E712
         .order_by(fts.c.rowid.desc())
     )
-    return _filtered(query, f, ITEM_COLUMNS)
+    members = _filter_members(f)
+    if members is None or _at_least(conn, members, _MEMBERS_MAX):
+        return _filtered(query, f, ITEM_COLUMNS)
+    # `rowid + 0`: a plain rowid IN (...) would be handed to FTS5, which runs the whole match once per id.
+    query = query.where((fts.c.rowid + 0).in_(members))
+    return _filtered(query, Filters(since=f.since, until=f.until, limit=f.limit), ITEM_COLUMNS)
+
+
+_MEMBERS_MAX = 50_000  # beyond this many items a filter keeps, walking the matches finds them sooner
+
+
+def _filter_members(f: Filters) -> sa.Select[Any] | None:
+    """The ids of the unpruned items the type, actor and feed filters keep (each has a partial index);
+    None when none of them is given."""
+    if not (f.event_type or f.actor or f.feed):
+        return None
+    unpruned = ITEMS.c.pruned == False  # noqa: E712 (written as the partial indexes' condition)
+    kept = Filters(event_type=f.event_type, actor=f.actor, feed=f.feed)
+    return _filtered(sa.select(ITEMS.c.id).where(unpruned), kept, ITEM_COLUMNS).limit(None)  # all of them
+
+
+def _at_least(conn: sa.Connection, query: sa.Select[Any], count: int) -> bool:
+    """Whether `query` has `count` rows or more, reading no more than that."""
+    counted = sa.select(sa.func.count()).select_from(query.limit(count).subquery())
+    return int(conn.execute(counted).scalar_one()) >= count
 
 
 def stats(engine: Engine) -> dict[str, list[dict[str, object]]]:
