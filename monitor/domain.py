@@ -69,6 +69,7 @@ class ParsedFeed:
 
     title: str | None
     items: list[FeedItem]
+    link_keys: dict[str, str | None]  # item key -> parse.link_key(item), from the link normalised once
     problem: str | None = None  # feedparser's bozo exception, as one line
 
 

@@ -84,9 +84,12 @@ def parse(body: bytes, headers: Mapping[str, str], *, fetched_at: datetime) -> P
     base = _public_base(_header(headers, "content-location"))
     drafts = [_draft(entry, now, guess_markup, base) for entry in document.get("entries", [])]
     unique = _drop_duplicates(draft for draft in drafts if not draft.is_blank())
-    items = [draft.to_item(key) for draft, key in zip(unique, _assign_keys(unique), strict=True)]
+    keyed = list(zip(unique, _assign_keys(unique), strict=True))
+    items = [draft.to_item(key) for draft, key in keyed]
+    # The store's second identity, link_key(item), without normalising every link a second time.
+    link_keys = {key: _link_key(draft.normalised_link) for draft, key in keyed}
     feed_title = _text(document.get("feed", {}), "title", TITLE_LIMIT, guess_markup) or None
-    return ParsedFeed(title=feed_title, items=items, problem=problem)
+    return ParsedFeed(title=feed_title, items=items, link_keys=link_keys, problem=problem)
 
 
 def normalise_link(url: str) -> str:
@@ -111,9 +114,11 @@ def normalise_link(url: str) -> str:
 
 def link_key(item: FeedItem) -> str | None:
     """A secondary key for the store: catches feeds whose GUIDs change on every fetch."""
-    if item.link is None:
-        return None
-    return _bounded_key("link", normalise_link(item.link))
+    return None if item.link is None else _link_key(normalise_link(item.link))
+
+
+def _link_key(normalised: str | None) -> str | None:
+    return None if normalised is None else _bounded_key("link", normalised)
 
 
 def _host_and_port(hostname: str | None, port: int | None, scheme: str) -> str:

@@ -33,7 +33,7 @@ from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusEr
 from monitor.fetch import FetchSettings, HostClients, HostLimiter, fetch
 from monitor.lists import ParsedList, Selection, describe, diff, ledger, load_selection, read_list
 from monitor.metrics import Metrics
-from monitor.parse import link_key, parse
+from monitor.parse import parse
 from monitor.recorder import Recorder
 from monitor.supervise import OUTAGE
 
@@ -248,7 +248,7 @@ def ingest(ctx: Context, claim: Claim, parsed: ParsedFeed, values: dict[str, obj
     and the feed's new state; None when the lease was lost. Runs on the database thread."""
     state = claim.state
     now = claim.now()  # detection time: what alert latency is measured from
-    lkeys = store.link_keys(parsed.items, {i.key: link_key(i) for i in parsed.items})
+    lkeys = store.link_keys(parsed.items, parsed.link_keys)
     fresh = store.filter_new(ctx.engine, state.id, parsed.items, lkeys)
     max_age = timedelta(seconds=ctx.config.defaults.max_item_age)
     batch = [

@@ -301,7 +301,10 @@ def _item_row(
 
 
 def last_item_id(conn: Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(ITEMS.c.id), 0))).scalar_one())
+    return int(conn.execute(_LAST_ITEM_ID).scalar_one())
+
+
+_LAST_ITEM_ID = sa.select(sa.func.coalesce(sa.func.max(ITEMS.c.id), 0))  # built once, as it runs every poll
 
 
 def _index_text(conn: Connection, after_id: int) -> None:

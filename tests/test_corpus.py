@@ -14,7 +14,7 @@ import pytest
 
 from monitor.domain import ParsedFeed
 from monitor.errors import ParseError
-from monitor.parse import KEY_LIMIT, SUMMARY_LIMIT, parse
+from monitor.parse import KEY_LIMIT, SUMMARY_LIMIT, link_key, parse
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 FEEDPARSER_TESTS = SHARED / "corpora" / "feedparser-tests"
@@ -138,6 +138,8 @@ def test_real_feed(path: Path) -> None:
         item.summary[:80] for item in feed.items if re.search(r"</?(?:p|div|br)\b[^>]*>|&#\d+;", item.summary)
     ]
     assert not markup, "summaries are plain text"
+    # The link keys the store de-duplicates by come with the parse, as link_key() gives them.
+    assert feed.link_keys == {item.key: link_key(item) for item in feed.items}
     # Collapsing verbatim repeats and blank nested items may only shrink the publisher's list.
     assert len(feed.items) <= ITEM_COUNTS[path.name]
 
