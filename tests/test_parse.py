@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,36 @@ def _fields(item: FeedItem) -> dict[str, Any]:
 
 def _rss(items: bytes) -> bytes:
     return b'<rss version="2.0"><channel><title>T</title>' + items + b"</channel></rss>"
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>Kabul</p><p>talks</p>", "Kabul talks"),
+        ("<P>Upper</P>Case<BR/>tags", "Upper Case tags"),
+        ("<a title='a > b' href=\"x\">Link</a> text", "Link text"),
+        ("3 < 4 and 5 > 2 &amp; <3", "3 < 4 and 5 > 2 & <3"),
+        ("<script>var s = '<p>x</p>';</script>After<style>p {}</style>", "After"),
+        ("<noscript><b>enable js</b></noscript>Shown", "Shown"),
+        ("Before<script>never closed", "Before"),
+        ("a<!-- note -->b<![CDATA[c]]>d</ junk>e", "abde"),
+        ("Kept<!-- left open", "Kept"),
+        ("&lt;b&gt;escaped&lt;/b&gt; &#x41;&#160;&nbsp;z", "<b>escaped</b> A z"),
+    ],
+)
+def test_html_values_read_as_their_visible_text(html: str, text: str) -> None:
+    from monitor.parse import html_to_text
+
+    assert html_to_text(html) == text
+
+
+def test_hostile_markup_costs_linear_time() -> None:
+    """Tags, quotes and declarations that never close stay text, as html.parser leaves them; each attempt
+    to read one as a tag stops at the next '<' (a quadratic scan of these 600 kB would take minutes)."""
+    from monitor.parse import html_to_text
+
+    for unit in ('<a x="', "<!x", "<a ", "</ "):
+        started = time.process_time()
+        text = html_to_text(unit * 100_000, 50)
+        assert text.startswith(" ".join((unit * 3).split())) and text.endswith("…") and len(text) <= 50
+        assert time.process_time() - started < 5
