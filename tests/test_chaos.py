@@ -6,6 +6,7 @@ is the longer run whose figures are in the notes.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,4 +40,7 @@ def test_three_replicas_on_postgres_survive_kills_and_stalls(postgres: str) -> N
 @pytest.mark.timeout(180)
 def test_one_replica_on_sqlite_survives_kill_9_and_refuses_a_second() -> None:
     out = chaos("--seconds", "14", "--sqlite")
-    assert "FAILED" not in out and "1 replicas" in out and "1 kills" in out
+    assert "FAILED" not in out and "1 replicas" in out
+    # At least one kill -9 happened (a slow machine may fit in a second one).
+    kills = re.search(r"(\d+) kills", out)
+    assert kills is not None and int(kills.group(1)) >= 1, out
