@@ -446,10 +446,11 @@ def verify(
 ) -> list[str]:
     started, published_until, ended = times
     problems: list[str] = []
-    problems += check_polls(world, replicas, actions, started, published_until)
+    found = takeovers(world, actions)
+    problems += check_polls(world, replicas, found, started, published_until)
     problems += check_items(world, engine)
     problems += check_alerts(world, engine)
-    problems += check_takeover(world, actions)
+    problems += check_takeover(found)
     if actions.refused_second is False:
         problems.append("a second monitor run on the SQLite file was not refused")
     refused = _refused(replicas)
@@ -461,11 +462,11 @@ def verify(
         f"{len(actions.kills)} kills, {len(actions.stops)} stops; late commits refused: "
         f"{stalled} after a stop, {len(refused) - stalled} of polls slower than the lease"
     )
-    return [summary, *(f"FAILED: {p}" for p in problems)]
+    return [summary, *takeover_summary(found), *(f"FAILED: {p}" for p in problems)]
 
 
 def check_polls(
-    world: World, replicas: list[Replica], actions: Actions, started: float, published_until: float
+    world: World, replicas: list[Replica], found: list[Takeover], started: float, published_until: float
 ) -> list[str]:
     problems = []
     by_feed: dict[str, list[tuple[float, str]]] = defaultdict(list)
@@ -482,7 +483,9 @@ def check_polls(
                 problems.append(
                     f"{feed} fetched twice within {t2 - t1:.2f} s (by {r1}, then {r2}); logs: {seen}"
                 )
-            if t2 - t1 > GAP_MAX and started + 5 < t1:
+            # A kill whose feeds' taker was then stopped too: the feed waited for a second lease.
+            second = any(t.feed == feed and t.stalled_taker and t1 < t.killed_at < t2 for t in found)
+            if t2 - t1 > GAP_MAX + (LEASE if second else 0.0) and started + 5 < t1:
                 problems.append(f"{feed} not fetched for {t2 - t1:.1f} s (bound {GAP_MAX:.1f} s)")
         if fetches[-1][0] < published_until - GAP_MAX:
             problems.append(f"{feed} last fetched {published_until - fetches[-1][0]:.1f} s before the end")
@@ -568,15 +571,71 @@ def _difference(a: object, b: object, path: str = "") -> str:
     return f"{path}: {a!r} != {b!r}"
 
 
-def check_takeover(world: World, actions: Actions) -> list[str]:
-    problems = []
+@dataclass
+class Takeover:
+    feed: str
+    victim: str
+    killed_at: float
+    took: float | None  # seconds from the kill to another replica's first fetch; None: never
+    # The replica that had taken the feeds over and was then stopped before fetching this one, and when its
+    # own first fetch of the victim's feeds came (seconds after the kill): the feed waits for that lease too.
+    stalled_taker: tuple[str, float] | None = None
+
+
+def takeovers(world: World, actions: Actions) -> list[Takeover]:
+    found = []
     for killed_at, name, held in actions.kills:
         for feed in held:
             later = [at for at, f, r in world.fetches if f == feed and at > killed_at]
-            if not later or later[0] - killed_at > LEASE + TICK + SLACK:
-                took = f"{later[0] - killed_at:.1f} s" if later else "never"
-                problems.append(f"{feed}, held by killed {name}, taken over after {took}")
+            took = later[0] - killed_at if later else None
+            stalled = _stalled_taker(world, actions, killed_at, held, took)
+            found.append(Takeover(feed, name, killed_at, took, stalled))
+    return found
+
+
+def _stalled_taker(
+    world: World, actions: Actions, killed_at: float, held: list[str], took: float | None
+) -> tuple[str, float] | None:
+    """A replica stopped after it had begun fetching the victim's feeds, before this one's takeover."""
+    end = killed_at + (took if took is not None else float("inf"))
+    for began, _, stopped in actions.stops:
+        if not killed_at < began < end:
+            continue
+        fetched = [at for at, f, r in world.fetches if r == stopped and f in held and killed_at < at <= began]
+        if fetched:
+            return stopped, fetched[0] - killed_at
+    return None
+
+
+def check_takeover(found: list[Takeover]) -> list[str]:
+    problems = []
+    for t in found:
+        # A kill's feeds are due again at the end of its lease; a replica that took them over and was then
+        # stalled holds them for a lease of its own (a second fault inside the first one's window).
+        start = t.stalled_taker[1] if t.stalled_taker else 0.0
+        if t.took is None or t.took > start + LEASE + TICK + SLACK:
+            took = f"{t.took:.1f} s" if t.took is not None else "never"
+            problems.append(f"{t.feed}, held by killed {t.victim}, taken over after {took}")
     return problems
+
+
+def takeover_summary(found: list[Takeover]) -> list[str]:
+    times = sorted(t.took for t in found if t.took is not None)
+    if not times:
+        return ["takeovers after a kill: none"]
+    bound = LEASE + TICK + SLACK
+    lines = [
+        f"takeovers after a kill: {len(times)} feeds, median {times[len(times) // 2]:.1f} s, "
+        f"max {times[-1]:.1f} s (bound lease + tick + slack = {bound:.1f} s)"
+    ]
+    for t in found:
+        if t.stalled_taker and t.took is not None and t.took > bound:
+            taker, at = t.stalled_taker
+            lines.append(
+                f"  {t.feed} (killed {t.victim}): {t.took:.1f} s; {taker} had taken it over at {at:.1f} s "
+                "and was stopped before fetching it: a second lease"
+            )
+    return lines
 
 
 def main() -> None:

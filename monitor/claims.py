@@ -106,6 +106,20 @@ def release(engine: Engine, held: Sequence[tuple[int, int]]) -> None:
         conn.execute(statement, [{"r_id": feed_id, "r_token": token} for feed_id, token in held])
 
 
+def take_back(engine: Engine, replica: str) -> int:
+    """Feeds still leased to `replica` when it starts: its previous process under this id is gone (killed,
+    or its machine restarted), so they are due again now instead of after the lease. The token moves on,
+    so a late commit from that process would be refused. The number of feeds."""
+    now = dbclock.now(engine)
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(FEEDS)
+            .where(FEEDS.c.leased_by == replica, FEEDS.c.next_poll_at > now)
+            .values(next_poll_at=now, leased_by=None, lease_token=FEEDS.c.lease_token + 1)
+        )
+    return int(result.rowcount)
+
+
 def held_by(engine: Engine) -> dict[str, list[str]]:
     """Feeds under a live lease, by the replica holding them (for `monitor replicas`)."""
     now = dbclock.now(engine)

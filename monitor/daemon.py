@@ -170,7 +170,11 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload))
         # The health port first: if it is taken, nothing else has started yet.
         server = await health.serve(self, self.rt.config.health.host, self.rt.config.health.port)
-        await self.rt.db(replicas.register, self.rt.engine, self.replica)
+        taken_back = await self.rt.db(replicas.register, self.rt.engine, self.replica)
+        if taken_back:
+            log.info(
+                "took back the feeds this replica id held before its restart", extra={"feeds": taken_back}
+            )
         self._add_jobs()
         self.scheduler.start()
         sender = asyncio.create_task(self.rt.sender.run(self.stop))

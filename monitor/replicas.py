@@ -27,8 +27,9 @@ def default_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def register(engine: Engine, replica: str) -> None:
-    """A fresh row for this replica (a restart under the same id starts its counts over)."""
+def register(engine: Engine, replica: str) -> int:
+    """A fresh row for this replica (a restart under the same id starts its counts over, and takes back at
+    once the feeds its previous process held: claims.take_back). The number of feeds taken back."""
     now = dbclock.now(engine)
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     values = {
@@ -44,6 +45,7 @@ def register(engine: Engine, replica: str) -> None:
     changed = {k: insert.excluded[k] for k in values if k != "id"}
     with engine.begin() as conn:
         conn.execute(insert.on_conflict_do_update(index_elements=[REPLICAS.c.id], set_=changed))
+    return claims.take_back(engine, replica)
 
 
 def heartbeat(engine: Engine, replica: str, claimed: int) -> None:

@@ -114,6 +114,15 @@ def test_a_released_claim_is_due_at_once_for_another_replica(engine: sa.Engine) 
     assert claims.held_by(engine)["b"] == ["feed9"]
 
 
+def test_a_replica_restarted_under_its_id_takes_its_feeds_back_at_once(engine: sa.Engine) -> None:
+    (before,) = claims.claim_named(engine, "r0", ["feed0"], lease=60)  # then r0 is killed mid-poll
+    claims.claim_named(engine, "r1", ["feed1"], lease=60)
+    assert replicas.register(engine, "r0") == 1  # the restart, under the same id
+    again = {c.state.name: c for c in claims.claim_due(engine, "r0", 10, lease=60)}
+    assert "feed0" in again and "feed1" not in again  # r1's lease is r1's
+    assert commit(engine, before, recognition("Kazakhstan recognises the Taliban", "k1")) is None
+
+
 def test_poll_once_skips_a_feed_another_replica_is_polling(engine: sa.Engine) -> None:
     claims.claim_named(engine, "daemon", ["feed1"], lease=60)
     got = claims.claim_named(engine, "once", ["feed1", "feed2"], lease=60)
