@@ -41,7 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from monitor import history, outbox, store
+from monitor import history, models, outbox, store
 from monitor.config import WebhookConfig
 from monitor.db import open_database
 from monitor.domain import Decision, EventType, Evidence, FeedItem
@@ -137,7 +137,7 @@ def write_items(engine: Engine, first: int, count: int, texts: list[tuple[str, s
 
 def settle_deliveries(engine: Engine) -> None:
     """Delivery outcomes as a year of sending leaves them: most sent, one in 50 dead, the newest pending."""
-    deliveries = outbox.DELIVERIES
+    deliveries = models.DELIVERIES
     with engine.begin() as conn:
         newest = conn.execute(sa.select(sa.func.max(deliveries.c.id))).scalar_one() or 0
         conn.execute(

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from feedserver import ServerProcess
 from sqlalchemy.engine import Engine
 
-from monitor import resources, store
+from monitor import models, resources
 from monitor.classify import Baseline, classify, load_baseline
 from monitor.classify.gazetteer_data import STATES
 from monitor.config import load_config
@@ -89,7 +89,7 @@ def write_config(folder: Path, server: ServerProcess, feeds: int) -> Path:
 
 def detection_times(engine: Engine) -> dict[str, datetime]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(store.EVENTS.c.id, store.EVENTS.c.detected_at)).all()
+        rows = conn.execute(sa.select(models.EVENTS.c.id, models.EVENTS.c.detected_at)).all()
     return {str(row.id): row.detected_at for row in rows}
 
 

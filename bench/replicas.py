@@ -60,7 +60,7 @@ def insert_feeds(
     engine: sa.Engine, urls: list[str], due_share: float, etags: list[str] | None = None
 ) -> None:
     """Feed rows as `sync_feeds` makes them, in bulk; the first `due_share` of them due now."""
-    from monitor import store
+    from monitor import models
 
     now = datetime.now(UTC)
     due = int(len(urls) * due_share)
@@ -81,7 +81,7 @@ def insert_feeds(
     ]
     with engine.begin() as conn:
         for start in range(0, len(rows), 5000):
-            conn.execute(sa.insert(store.FEEDS), rows[start : start + 5000])
+            conn.execute(sa.insert(models.FEEDS), rows[start : start + 5000])
         conn.exec_driver_sql("ANALYZE feeds")
 
 
@@ -89,7 +89,7 @@ def insert_feeds(
 
 
 def bench_claim(admin_url: str, feeds: int) -> dict[str, float]:
-    from monitor import claims, store
+    from monitor import claims, models
     from monitor.db import open_database
 
     with schema(admin_url) as url:
@@ -106,10 +106,10 @@ def bench_claim(admin_url: str, feeds: int) -> dict[str, float]:
             started = time.perf_counter()
             with engine.begin() as conn:
                 conn.execute(
-                    sa.update(store.FEEDS)
-                    .where(store.FEEDS.c.id == n + 1)
-                    .values(lease_token=store.FEEDS.c.lease_token + 1)
-                    .returning(store.FEEDS.c.id)
+                    sa.update(models.FEEDS)
+                    .where(models.FEEDS.c.id == n + 1)
+                    .values(lease_token=models.FEEDS.c.lease_token + 1)
+                    .returning(models.FEEDS.c.id)
                 ).all()
             lower.append(time.perf_counter() - started)
         engine.dispose()

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from monitor import dbclock, models, store
+from monitor import dbclock, store
 from monitor.config import Retention
+from monitor.models import LEASES
 
 log = logging.getLogger("monitor.chores")
-LEASES = models.LEASES
 PERIOD = 3600.0  # seconds between runs of each chore, across all replicas
 
 

@@ -20,9 +20,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor import dbclock, models, store
-
-FEEDS = models.FEEDS
+from monitor import dbclock, store
+from monitor.models import FEEDS
 
 
 @dataclass(frozen=True, slots=True)

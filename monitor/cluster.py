@@ -17,13 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from monitor import models
 from monitor.domain import Decision, FeedItem
 from monitor.events import REGISTRY
-
-EVENTS = models.EVENTS
-ITEMS = models.ITEMS
-EVENT_KEYS = models.EVENT_KEYS
+from monitor.models import EVENT_KEYS, EVENTS, ITEMS
 
 OnEvent = Callable[[Connection, int, Decision], None]
 

@@ -13,12 +13,9 @@ from sqlalchemy.engine import Engine
 
 from monitor import models, search
 from monitor.errors import InputError
+from monitor.models import EVENTS, FEEDS, ITEM_DAYS, ITEMS
 from monitor.redact import redact_url
 
-FEEDS = models.FEEDS
-ITEMS = models.ITEMS
-EVENTS = models.EVENTS
-ITEM_DAYS = models.ITEM_DAYS
 _RELATIVE = re.compile(r"^(\d+)([hdw])$")
 
 

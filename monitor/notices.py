@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from monitor import models
+from monitor.models import ITEMS
 
-ITEMS = models.ITEMS
 MIN_BATCHES = 5  # fewer arrivals than this say nothing about a feed's rhythm
 MIN_SILENCE = 6 * 3600.0  # never call a feed silent after less than this
 

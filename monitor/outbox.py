@@ -29,15 +29,8 @@ from monitor import models
 from monitor.classify import actor_name
 from monitor.config import WebhookConfig
 from monitor.domain import Alert, Decision, ListReference, Notice
+from monitor.models import DELIVERIES, EVENTS, FEEDS, ITEMS, LIST_CHANGES, NOTICES, WEBHOOKS
 from monitor.target_claims import Claim, db_now, held_by
-
-DELIVERIES = models.DELIVERIES
-WEBHOOKS = models.WEBHOOKS
-EVENTS = models.EVENTS
-ITEMS = models.ITEMS
-FEEDS = models.FEEDS
-NOTICES = models.NOTICES
-LIST_CHANGES = models.LIST_CHANGES
 
 
 @dataclass(frozen=True, slots=True)

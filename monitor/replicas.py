@@ -15,10 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from monitor import claims, dbclock, models
+from monitor import claims, dbclock
+from monitor.models import LEASES, REPLICAS
 
-REPLICAS = models.REPLICAS
-LEASES = models.LEASES
 STALE_AFTER = 3  # heartbeat periods without a beat before a replica counts as gone
 
 

@@ -19,13 +19,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from monitor import cluster, models, outbox
 from monitor.domain import Decision, FeedItem
+from monitor.models import EVENTS, FEEDS, ITEM_DAYS, ITEMS, LIST_CHANGES, WEBHOOKS
 
-FEEDS = models.FEEDS
-ITEMS = models.ITEMS
-EVENTS = models.EVENTS
-WEBHOOKS = models.WEBHOOKS
-ITEM_DAYS = models.ITEM_DAYS
-LIST_CHANGES = models.LIST_CHANGES
 _CHUNK = 400  # bound parameters per IN (...) query
 
 

@@ -27,8 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from monitor import models
-
-WEBHOOKS = models.WEBHOOKS
+from monitor.models import WEBHOOKS
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from httpserver import LoopbackServer, Reply
 
-from monitor import claims, store
+from monitor import claims, models
 from monitor.config import load_config
 from monitor.pollloop import PollLoop
 from monitor.resources import open_resources
@@ -29,7 +29,7 @@ NAMES = ("a", "b", "c")
 def all_due(engine: sa.Engine) -> None:
     """New feeds' first polls are spread over a minute; here all three are due now."""
     with engine.begin() as conn:
-        conn.execute(sa.update(store.FEEDS).values(next_poll_at=datetime.now(UTC) - timedelta(seconds=1)))
+        conn.execute(sa.update(models.FEEDS).values(next_poll_at=datetime.now(UTC) - timedelta(seconds=1)))
 
 
 def three_feeds(tmp_path: Path, server: LoopbackServer) -> Path:

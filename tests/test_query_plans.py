@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor import history, outbox, store
+from monitor import history, models, outbox, store
 from monitor.db import open_database
 from monitor.domain import Decision, Evidence, FeedItem
 
@@ -62,7 +62,7 @@ def fill(engine: Engine) -> None:
 
     def on_event(conn: sa.Connection, event_id: int, decision: Decision) -> None:
         conn.execute(
-            sa.insert(outbox.DELIVERIES).values(
+            sa.insert(models.DELIVERIES).values(
                 msg_id=f"m{event_id}", webhook="ops", event_id=event_id, status="pending", attempts=0
             )
         )

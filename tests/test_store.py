@@ -103,7 +103,7 @@ def test_a_large_poll_finds_old_items_by_key_and_by_link_wherever_they_sit(engin
     result = save(engine, fid, batch, [])
     assert result.stored == 448
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(sa.func.count()).select_from(store.ITEMS)).scalar_one()
+        stored = conn.execute(sa.select(sa.func.count()).select_from(models.ITEMS)).scalar_one()
     assert stored == 449
 
 

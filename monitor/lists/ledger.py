@@ -19,11 +19,11 @@ from monitor import cluster, models, store
 from monitor.domain import Decision, FeedItem
 from monitor.lists.diff import Change, ListDiff, Previous, Substance
 from monitor.lists.entry import ParsedList, substance_hash
+from monitor.models import ITEMS
 
 ENTRIES = models.LIST_ENTRIES
 CHANGES = models.LIST_CHANGES
 STATE = models.LIST_STATE
-ITEMS = models.ITEMS
 # How long a UN listing waits for its UK and EU copies to join it (the EU act can take weeks).
 COPY_WINDOW = timedelta(days=180)
 
