@@ -223,6 +223,23 @@ def _stored_search_vector(conn: Connection) -> None:
             conn.exec_driver_sql(statement)
 
 
+# PostgreSQL: the search vectors of classified items only (a type or an actor: a few percent of items),
+# indexed under an expression no other index serves, so `--type X --search word` lists the type's matches
+# from it (0.3 ms at a million items) instead of walking every item of the type (97 ms when none held the
+# word) or ANDing the type's index with the word's matches in the whole table. history._tsquery writes
+# the same expression.
+_POSTGRES_CLASSIFIED_SEARCH = (
+    "CREATE INDEX IF NOT EXISTS ix_items_classified_search ON items USING GIN "
+    "((CASE WHEN event_type IS NOT NULL OR actor IS NOT NULL THEN search END)) "
+    "WHERE (event_type IS NOT NULL OR actor IS NOT NULL) AND NOT pruned"
+)
+
+
+def _classified_search(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_POSTGRES_CLASSIFIED_SEARCH)
+
+
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _full_text_and_views,
@@ -234,6 +251,7 @@ MIGRATIONS: list[Migration] = [
     _event_acts,
     _schedule_every_feed,
     _stored_search_vector,
+    _classified_search,
 ]
 
 

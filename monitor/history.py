@@ -92,11 +92,17 @@ _SEARCH: sa.ColumnElement[Any] = sa.literal_column(
 )  # PostgreSQL's stored tsvector (db.py), not in the model
 
 
-def _tsquery(query: search.Query) -> sa.ColumnElement[Any]:
+# The vector of classified items only, as ix_items_classified_search indexes it (db.py). A type or actor
+# filter keeps only classified items, so with one the two match the same rows.
+_CLASSIFIED_SEARCH = sa.case((ITEMS.c.event_type.is_not(None) | ITEMS.c.actor.is_not(None), _SEARCH))
+
+
+def _tsquery(query: search.Query, *, classified: bool = False) -> sa.ColumnElement[Any]:
     # Inlined, not bound: the planner sees the words, so it can tell a rare word (use the index) from a
     # common one (walk newest first). The text is letters, digits and our own quoting (search.tsquery).
     text: sa.BindParameter[str] = sa.bindparam("tsq", search.tsquery(query), literal_execute=True)
-    return _SEARCH.op("@@")(sa.func.to_tsquery("simple", text))
+    vector = _CLASSIFIED_SEARCH if classified else _SEARCH
+    return vector.op("@@")(sa.func.to_tsquery("simple", text))
 
 
 def _filtered(query: sa.Select[Any], f: Filters, cols: Columns) -> sa.Select[Any]:
@@ -225,7 +231,7 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
             query = _items_by_text(conn, f, terms)
         else:
             query = _items_query(f, terms)
-            if terms and _few_matches(conn, terms):
+            if terms and (_few_matches(conn, terms) or _few_classified_matches(conn, f, terms)):
                 _bitmap_scans_only(conn)
         page = query.subquery()
         named = sa.select(page, FEEDS.c.name.label("feed")).join(FEEDS, FEEDS.c.id == page.c.feed_id)
@@ -244,11 +250,25 @@ def _few_matches(conn: sa.Connection, terms: search.Query) -> bool:
     return search.share(terms, common) * max(float(items), 0.0) < _GIN_MATCHES
 
 
+_CLASSIFIED_PROBE = 1000  # fewer matches than this among a type's or actor's items: list them
+
+
+def _few_classified_matches(conn: sa.Connection, f: Filters, terms: search.Query) -> bool:
+    """On PostgreSQL with a type or actor filter, whether the items it keeps hold few matches: the search
+    index of classified items lists them. Otherwise the word is frequent among them, and a walk of the
+    filter's index newest first finds --limit of them soon."""
+    if not (f.event_type or f.actor):
+        return False
+    kept = Filters(event_type=f.event_type, actor=f.actor, limit=_CLASSIFIED_PROBE)
+    probe = _items_query(kept, terms).subquery()
+    return len(_through_gin(conn, sa.select(probe.c.item))) < _CLASSIFIED_PROBE
+
+
 def _items_query(f: Filters, terms: search.Query | None) -> sa.Select[Any]:
     unpruned = ITEMS.c.pruned == False  # noqa: E712 (written as the partial indexes' condition)
     query: sa.Select[Any] = sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id).where(unpruned)
     if terms:
-        query = query.where(_tsquery(terms))
+        query = query.where(_tsquery(terms, classified=bool(f.event_type or f.actor)))
     return _filtered(query.order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc()), f, ITEM_COLUMNS)
 
 

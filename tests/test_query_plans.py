@@ -232,3 +232,47 @@ def test_a_filters_items_listed_once_or_walked_find_the_same(
     monkeypatch.setattr(history, "_MEMBERS_MAX", 1)
     assert [history.items(engine, f) for f in shapes] == listed
     assert [len(rows) for rows in listed] == [1, 4, 0, 7]
+
+
+def test_postgres_lists_a_types_few_matches_through_the_classified_items_index(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a type or actor filter, a word the filter's items rarely hold is listed through the search
+    index of classified items (0.3 ms at a million items; a walk of the type's items read every one of them
+    when none held the word, 97 ms). A table this small prices any index alike, so the test drops the
+    others inside a rolled-back transaction: what it checks is that the statement the filter runs is one
+    that index serves (same expression, same condition). Walked or listed, the answer is the same."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    shapes = [
+        F(event_type="sanctions_eased", search="sanctions"),
+        F(actor="KZ", search="eases"),
+        F(event_type="sanctions_eased", search="zyzzyva"),
+    ]
+    for f in shapes:
+        ran = [(s, p) for s, p in statements(engine, lambda e, f=f: history.items(e, f)) if "@@" in s]
+        statement, parameters = ran[-1]  # the page itself, after the probe
+        with engine.connect() as conn:
+            others = conn.exec_driver_sql(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'items'"
+                " AND indexname NOT IN ('items_pkey', 'uq_items_feed_key', 'ix_items_classified_search')"
+            ).scalars()
+            for index in list(others):
+                conn.exec_driver_sql(f"DROP INDEX {index}")
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            conn.exec_driver_sql("SET LOCAL enable_indexscan = off")  # as history._bitmap_scans_only
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute("EXPLAIN " + statement, parameters)
+            found = "\n".join(str(row[0]) for row in cursor.fetchall())
+            conn.rollback()
+        # The index looks the words up (not merely lists every classified item, as its condition allows).
+        served = re.search(r"Bitmap Index Scan on ix_items_classified_search.*\n\s+Index Cond: .*@@", found)
+        assert served, (f, found)
+    listed = [history.items(engine, f) for f in shapes]
+    assert [[row["title"] for row in rows] for rows in listed] == [
+        ["EU eases sanctions on KZ"],
+        ["EU eases sanctions on KZ"],
+        [],
+    ]
+    monkeypatch.setattr(history, "_CLASSIFIED_PROBE", 0)  # "never few": the filter's index is walked
+    assert [history.items(engine, f) for f in shapes] == listed
