@@ -256,7 +256,7 @@ def run(ctx: click.Context, health_port: int | None, stop_timeout: float, replic
     config = load(ctx, sends=True)
     if health_port is not None:
         config = config.model_copy(update={"health": config.health.model_copy(update={"port": health_port})})
-    replica = replica_id or default_id()
+    replica = default_id() if replica_id is None else replica_id  # "" is a mistake (an unset variable?)
     if not replica.strip() or len(replica) > 200:
         raise InputError("--replica-id: give 1 to 200 characters")
     setup_logging(ctx, config, replica)

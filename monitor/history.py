@@ -259,9 +259,10 @@ def _few_classified_matches(conn: sa.Connection, f: Filters, terms: search.Query
     filter's index newest first finds --limit of them soon."""
     if not (f.event_type or f.actor):
         return False
-    kept = Filters(event_type=f.event_type, actor=f.actor, limit=_CLASSIFIED_PROBE)
-    probe = _items_query(kept, terms).subquery()
-    return len(_through_gin(conn, sa.select(probe.c.item))) < _CLASSIFIED_PROBE
+    kept = Filters(event_type=f.event_type, actor=f.actor)
+    with conn.engine.connect() as own:  # its own transaction: the page may walk instead
+        _bitmap_scans_only(own)
+        return not _at_least(own, _items_query(kept, terms), _CLASSIFIED_PROBE)
 
 
 def _items_query(f: Filters, terms: search.Query | None) -> sa.Select[Any]:

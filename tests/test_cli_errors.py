@@ -110,3 +110,12 @@ def test_run_where_the_run_lock_cannot_be_made(tmp_path: Path) -> None:
         assert result[0] == 2
     finally:
         (tmp_path / "locked").chmod(0o755)
+
+
+@pytest.mark.parametrize("replica_id", ["", "   ", "r" * 201])
+def test_run_with_an_unusable_replica_id(config: Path, replica_id: str) -> None:
+    """An empty id (`--replica-id "$UNSET"`) is refused rather than replaced by host:pid: an explicit id is
+    what lets a restarted replica take its feeds back at once."""
+    result = cli(config, "run", "--replica-id", replica_id)
+    assert_one_line_error(result, "--replica-id", "1 to 200 characters")
+    assert result[0] == 1  # as every other bad argument of a command

@@ -274,5 +274,11 @@ def test_postgres_lists_a_types_few_matches_through_the_classified_items_index(
         ["EU eases sanctions on KZ"],
         [],
     ]
+    monkeypatch.setattr(history, "_GIN_MATCHES", 0)  # every word common in the whole table: the probe decides
+    # The page is the last statement; bitmap-only settings just before it mean it lists through the index.
+    forced = statements(engine, lambda e: history.items(e, shapes[0]))
+    assert "set_config" in forced[-2][0], forced  # few matches among the type's items: listed
     monkeypatch.setattr(history, "_CLASSIFIED_PROBE", 0)  # "never few": the filter's index is walked
     assert [history.items(engine, f) for f in shapes] == listed
+    walked = statements(engine, lambda e: history.items(e, shapes[0]))
+    assert "set_config" not in walked[-2][0], walked

@@ -12,7 +12,17 @@ import re
 from dataclasses import replace
 
 import pytest
-from notify_samples import EVIL_LINK, HOSTILE, HOSTILE_TEXT, MSG_ID, SECRET, TIMESTAMP, payload, strings
+from notify_samples import (
+    ALERT,
+    EVIL_LINK,
+    HOSTILE,
+    HOSTILE_TEXT,
+    MSG_ID,
+    SECRET,
+    TIMESTAMP,
+    payload,
+    strings,
+)
 
 from monitor.domain import Alert, Digest, Notice
 from monitor.notify import NAMES, Rendered, render
@@ -148,3 +158,20 @@ def test_non_http_link_is_never_linked(kind: str) -> None:
     alert = replace(HOSTILE, link="javascript:alert(document.cookie)")
     rendered = render(kind, alert, msg_id=MSG_ID, timestamp=TIMESTAMP, secret=None)
     assert "javascript" not in rendered.body.decode("utf-8") + str(rendered.query)
+
+
+def test_chat_text_loses_bidi_overrides_and_zero_width_characters() -> None:
+    alert = replace(
+        ALERT,
+        actor_name="Kaz\u200bakhstan",
+        headline="Kazakhstan \u202enoitingocer\u202c recognises \u2066the Taliban\u2069",
+        link="https://wire.example/\u202ekz",
+        feed="wire\ufeff",
+        evidence="Astana\u200d said so.",
+        summary="\u061cs",
+    )
+    invisible = "\u200b\u200d\u202c\u202e\u2066\u2069\ufeff\u061c"
+    for kind in (name for name in NAMES if name != "generic"):  # chat text; generic is JSON data
+        body = render(kind, alert, msg_id="m", timestamp=0, secret=None).body.decode()
+        assert not set(body) & set(invisible), kind
+        assert "https://wire.example/" not in body, kind  # a link hiding reordering marks is dropped
