@@ -95,6 +95,8 @@ def find_event(conn: Connection, decision: Decision, item: FeedItem, now: dateti
 
 
 def create_event(conn: Connection, decision: Decision, item: FeedItem, item_id: int, now: datetime) -> int:
+    """Insert the event `item` reports first (the only place events are written). The caller adds its new
+    events to monitor.event_counts at the end of the transaction."""
     evidence = decision.evidence
     values = {
         "event_type": decision.event_type,

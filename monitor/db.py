@@ -240,6 +240,14 @@ def _classified_search(conn: Connection) -> None:
         conn.exec_driver_sql(_POSTGRES_CLASSIFIED_SEARCH)
 
 
+def _event_counters(conn: Connection) -> None:
+    """Issue 13: per-type, per-actor and per-day event counters for `stats`, filled from the events stored."""
+    from monitor import event_counts
+
+    models.EVENT_COUNTS.create(conn, checkfirst=True)
+    event_counts.recount(conn)
+
+
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _full_text_and_views,
@@ -252,6 +260,7 @@ MIGRATIONS: list[Migration] = [
     _schedule_every_feed,
     _stored_search_vector,
     _classified_search,
+    _event_counters,
 ]
 
 

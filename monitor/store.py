@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from monitor import cluster, models, outbox
+from monitor import cluster, event_counts, models, outbox
 from monitor.domain import Decision, FeedItem
 from monitor.models import EVENTS, FEEDS, ITEM_DAYS, ITEMS, LIST_CHANGES, WEBHOOKS
 
@@ -490,6 +490,7 @@ def _save_items(
         _index_text(conn, min(first_ids) - 1)
         _index_reports(conn, reports)
         _count_items(conn, feed_id, now.astimezone(UTC).date().isoformat(), len(rows), attached + len(events))
+        event_counts.count(conn, [event.decision for event in events], now)  # last: see its docstring
     return SaveResult(stored=len(batch), events=events, attached=attached)
 
 

@@ -34,7 +34,7 @@ from history_cases.wire import (
 )
 from httpserver import LoopbackServer, Reply
 
-from monitor import history, models, store
+from monitor import event_counts, history, models, store
 from monitor.cli import EVENT_COLUMNS, ITEM_COLUMNS
 from monitor.errors import InputError
 
@@ -78,6 +78,7 @@ def _move(engine: sa.Engine, story: Story, when: datetime) -> None:
         conn.execute(sa.update(ITEMS).where(ITEMS.c.link == link).values(first_seen_at=when))
         conn.execute(sa.update(EVENTS).where(EVENTS.c.link == link).values(detected_at=when))
         store.recount_items(conn)  # the day counters follow a rewritten history
+        event_counts.recount(conn)
 
 
 @pytest.fixture(scope="module")

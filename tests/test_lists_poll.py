@@ -20,10 +20,11 @@ from lists_fixtures import (
     un_one_added_one_removed,
     un_without_taliban,
 )
-from support import BASELINE
+from support import BASELINE, counted_and_stated
 
 from monitor import models
 from monitor.cli import main
+from monitor.db import open_database
 
 CASES = Path(__file__).resolve().parent / "list_cases"
 
@@ -155,6 +156,10 @@ def test_one_added_and_one_removed_are_two_alerts_with_references(
 
     poll(config)  # the same document again: 304, nothing new
     assert len(hooks(server)) == 2
+    engine = open_database(db_url)
+    counted, stated = counted_and_stated(engine)  # list changes' events are counted for `stats` too
+    engine.dispose()
+    assert stated == counted and stated["actors"] == {"UN": 2}
 
 
 def test_s3_error_page_as_the_ofac_list_is_a_feed_error(tmp_path: Path, server: LoopbackServer) -> None:

@@ -137,6 +137,15 @@ def test_no_full_scan_of_items_or_events(engine: Engine, name: str) -> None:
             assert not re.search(r"VIRTUAL TABLE INDEX \d+:=", explained), f"{name}:\n{explained}"
 
 
+def test_stats_read_counters_not_events_or_items(engine: Engine) -> None:
+    """Every count `stats` shows is a counter row (feeds, item_days, event_counts): even an index-only walk
+    of events or items grows with the history."""
+    for statement, parameters in statements(engine, history.stats):
+        explained = plan(engine, statement, parameters)
+        read = re.search(r"\b(SCAN|SEARCH|on) (events|items)\b", explained)  # SQLite's plan; PostgreSQL's
+        assert not read, f"{statement}\n{explained}"
+
+
 def test_the_shapes_return_what_they_filter(engine: Engine) -> None:
     """The plans above are for queries that work: a quick check of their answers on the same rows."""
     assert [e["actor"] for e in history.events(engine, F(feed="feed-1"))] == ["KZ"]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from monitor import cluster, models, store
+from monitor import cluster, event_counts, models, store
 from monitor.domain import Decision, FeedItem
 from monitor.lists.diff import Change, ListDiff, Previous, Substance
 from monitor.lists.entry import ParsedList, substance_hash
@@ -89,6 +89,7 @@ def commit(
             if event is not None:
                 events.append(event)
         store.note_items(conn, write.feed_id, before, now)  # stats counters, event-report search
+        event_counts.count(conn, [event.decision for event in events], now)
         for kind, detail in notices:
             on_notice(conn, write.feed_id, kind, detail)
     return events
