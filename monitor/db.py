@@ -248,6 +248,21 @@ def _event_counters(conn: Connection) -> None:
     event_counts.recount(conn)
 
 
+# PostgreSQL: the GIN indexes of a few percent of items (classified items, event reports) take new entries
+# straight into their trees. With GIN's default fast update they collect in a pending list, which every
+# search reads whole, and at these indexes' rate of inserts it stays long at its 4 MB limit: 450 pages read
+# to find a type's matches at a million items (7.5 ms) against 25 at 10k. The existing list is merged now.
+_FEW_ROWS_GIN = ("ix_items_classified_search", "ix_items_reports_search")
+
+
+def _gin_without_pending_list(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    for index in _FEW_ROWS_GIN:
+        conn.exec_driver_sql(f"ALTER INDEX {index} SET (fastupdate = off)")
+        conn.exec_driver_sql(f"SELECT gin_clean_pending_list('{index}'::regclass)")
+
+
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _full_text_and_views,
@@ -261,6 +276,7 @@ MIGRATIONS: list[Migration] = [
     _stored_search_vector,
     _classified_search,
     _event_counters,
+    _gin_without_pending_list,
 ]
 
 

@@ -228,10 +228,12 @@ def items(engine: Engine, f: Filters) -> list[dict[str, object]]:
     terms = search.parse(f.search or "")
     with engine.connect() as conn:
         if terms and conn.dialect.name == "sqlite":
-            query = _items_by_text(conn, f, terms)
+            query: sa.Select[Any] | sa.CompoundSelect[Any] = _items_by_text(conn, f, terms)
+        elif terms and (f.event_type or f.actor):
+            query = _classified_items(f, terms)
         else:
             query = _items_query(f, terms)
-            if terms and (_few_matches(conn, terms) or _few_classified_matches(conn, f, terms)):
+            if terms and _few_matches(conn, terms):
                 _bitmap_scans_only(conn)
         page = query.subquery()
         named = sa.select(page, FEEDS.c.name.label("feed")).join(FEEDS, FEEDS.c.id == page.c.feed_id)
@@ -253,16 +255,35 @@ def _few_matches(conn: sa.Connection, terms: search.Query) -> bool:
 _CLASSIFIED_PROBE = 1000  # fewer matches than this among a type's or actor's items: list them
 
 
-def _few_classified_matches(conn: sa.Connection, f: Filters, terms: search.Query) -> bool:
-    """On PostgreSQL with a type or actor filter, whether the items it keeps hold few matches: the search
-    index of classified items lists them. Otherwise the word is frequent among them, and a walk of the
-    filter's index newest first finds --limit of them soon."""
-    if not (f.event_type or f.actor):
-        return False
-    kept = Filters(event_type=f.event_type, actor=f.actor)
-    with conn.engine.connect() as own:  # its own transaction: the page may walk instead
-        _bitmap_scans_only(own)
-        return not _at_least(own, _items_query(kept, terms), _CLASSIFIED_PROBE)
+def _classified_items(f: Filters, terms: search.Query) -> sa.CompoundSelect[Any]:
+    """On PostgreSQL with a type or actor filter, one statement that decides in the database. It probes the
+    search index of classified items for up to _CLASSIFIED_PROBE matches among the filter's items: fewer,
+    and the page is those matches, looked up by id and sorted; as many, and the word is frequent among them,
+    so a walk of the filter's index newest first finds --limit of them soon (the branch not taken does not
+    run). As two statements (a probe on a connection of its own, then the page) it cost two round trips
+    and a checkout: 5.6 ms at 10k, 10.1 ms at a million items."""
+    probe = _classified_matches(f, terms).cte("probe").prefix_with("MATERIALIZED")
+    few = sa.select(sa.func.count() < _CLASSIFIED_PROBE).select_from(probe).scalar_subquery()
+    listed = sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id).where(ITEMS.c.id.in_(sa.select(probe.c.id)), few)
+    listed = _filtered(listed.order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc()), f, ITEM_COLUMNS)
+    return sa.union_all(listed, _items_query(f, terms).where(sa.not_(few)))
+
+
+def _classified_matches(f: Filters, terms: search.Query) -> sa.Select[Any]:
+    """Up to _CLASSIFIED_PROBE ids of the filter's items that match, through the classified items' index.
+    The scan is fenced (OFFSET 0) so the type and actor conditions stay outside it: given them, the planner
+    may walk the type's index testing each item, which reads every one of them when few match."""
+    unpruned = ITEMS.c.pruned == False  # noqa: E712 (written as the partial index's condition)
+    classified = ITEMS.c.event_type.is_not(None) | ITEMS.c.actor.is_not(None)
+    word = _tsquery(terms, classified=True)
+    scan = sa.select(ITEMS.c.id, ITEMS.c.event_type, ITEMS.c.actor).where(unpruned, classified, word)
+    found = scan.offset(0).subquery("found")
+    probe = sa.select(found.c.id)
+    if f.event_type:
+        probe = probe.where(found.c.event_type == f.event_type)
+    if f.actor:
+        probe = probe.where(found.c.actor == f.actor)
+    return probe.limit(_CLASSIFIED_PROBE)
 
 
 def _items_query(f: Filters, terms: search.Query | None) -> sa.Select[Any]:
