@@ -109,6 +109,7 @@ class Daemon:
         try:
             retention = self.rt.config.retention
             await self.chore_db(chores.prune, self.rt.engine, retention, self.replica, self.stop.is_set)
+            await self.chore_db(chores.merge_search_index, self.rt.engine, self.replica, self.stop.is_set)
         except Exception:
             log.exception("chore failed")
 

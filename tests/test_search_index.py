@@ -1,0 +1,88 @@
+"""SQLite's full-text index as a long-running daemon keeps it: every stored batch writes a segment, and the
+hourly chore (chores.merge_search_index) merges them, so a search looks each word up in one b-tree, not in
+one per level of a year of polls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from monitor import chores, history, store
+from monitor.db import open_database
+from monitor.domain import Decision, FeedItem
+from monitor.models import LEASES
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+QUIET = Decision(False, None, None, None, None, 0.0, None, "not_relevant")
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    """Forty polls of three items each, as the daemon stores them: forty segments written to the index. Each
+    summary has words of its own, so the index spans pages, not one."""
+    engine = open_database(sqlite_url)
+    feed = store.sync_feeds(engine, [("feed-1", "https://a.example/rss")], NOW)["feed-1"]
+    for poll in range(40):
+        batch = []
+        for n in range(3):
+            words = " ".join(f"w{poll}x{n}x{k}" for k in range(100))
+            summary = f"{words} {'quokka' if poll % 10 == 0 and n == 0 else 'news'}"
+            batch.append(
+                (FeedItem(f"{poll}-{n}", f"Story {poll} {n}", summary, None, NOW, True), QUIET, False)
+            )
+        store.save_items(engine, feed.id, batch, {}, NOW, lambda *args: None)
+    yield engine
+    engine.dispose()
+
+
+def segments(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return chores.search_segments(conn)
+
+
+def test_the_hourly_chore_keeps_the_search_index_in_few_segments(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = ("quokka", "news", "story", "w7x1x42")
+    found = [history.items(engine, history.Filters(search=word)) for word in words]
+    assert [len(rows) for rows in found] == [4, 50, 50, 1]
+    assert segments(engine) > chores._SEGMENTS_MAX  # what FTS5's automerge leaves
+    left = chores.merge_search_index(engine, "a")
+    assert left is not None and left <= chores._SEGMENTS_MAX
+    assert chores.merge_search_index(engine, "a") is None  # once per period
+    next_period(engine)
+    monkeypatch.setattr(chores, "_SEGMENTS_MAX", 1)  # more than one left: every segment merged into one
+    assert chores.merge_search_index(engine, "a") == 1 == segments(engine)
+    assert [history.items(engine, history.Filters(search=word)) for word in words] == found
+
+
+def next_period(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.delete(LEASES))
+
+
+def test_a_merge_cut_short_is_carried_on_by_the_next_run(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run does bounded work (steps of a few pages, each its own transaction); the next carries on."""
+    monkeypatch.setattr(chores, "_SEGMENTS_MAX", 1)
+    monkeypatch.setattr(chores, "_MERGE_PAGES", 1)
+    monkeypatch.setattr(chores, "_MERGE_STEPS", 1)
+    runs = [segments(engine)]
+    while runs[-1] > 1 and len(runs) < 1000:
+        next_period(engine)
+        runs.append(chores.merge_search_index(engine, "a") or 0)
+    assert len(runs) > 3 and runs[-1] == 1, runs
+    assert len(history.items(engine, history.Filters(search="quokka"))) == 4
+
+
+def test_postgresql_has_no_segments_to_merge(pg_url: str) -> None:
+    engine = open_database(pg_url)
+    try:
+        assert chores.merge_search_index(engine, "a") is None
+    finally:
+        engine.dispose()
