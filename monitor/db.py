@@ -326,6 +326,7 @@ def migrate(engine: Engine) -> int:
     """Apply missing migrations; return the schema version."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            models.add_postgresql_conditions()  # before any DDL: its partial indexes' conditions
             # Replicas starting together migrate one at a time (released at commit).
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242010)")
         models.SCHEMA_VERSION.create(conn, checkfirst=True)

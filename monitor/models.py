@@ -112,16 +112,23 @@ class Event(SQLModel, table=True):
 
 # Partial-index conditions, written as the queries write them (SQLite matches a partial index by the text
 # of the condition; sqlalchemy renders `pruned == False` as `pruned = 0` there and `NOT pruned` is what
-# PostgreSQL reduces `pruned = false` to).
-def _unpruned(also: str = "") -> dict[str, Any]:
+# PostgreSQL reduces `pruned = false` to). The PostgreSQL ones are kept apart and attached by
+# `add_postgresql_conditions` when a PostgreSQL database is migrated: a `postgresql_where` argument makes
+# SQLAlchemy import its PostgreSQL dialect and drivers' modules, a tenth of a SQLite command's start-up.
+_POSTGRESQL_WHERE: dict[str, str] = {}
+
+
+_REPORTS = "event_id IS NOT NULL"
+
+
+def _partial(name: str, *columns: str, sqlite: str, postgresql: str) -> sa.Index:
+    _POSTGRESQL_WHERE[name] = postgresql
+    return sa.Index(name, *columns, sqlite_where=sa.text(sqlite))
+
+
+def _unpruned(name: str, *columns: str, also: str = "") -> sa.Index:
     extra = f" AND {also}" if also else ""
-    return {"sqlite_where": sa.text(f"pruned = 0{extra}"), "postgresql_where": sa.text(f"NOT pruned{extra}")}
-
-
-_REPORTS: dict[str, Any] = {
-    "sqlite_where": sa.text("event_id IS NOT NULL"),
-    "postgresql_where": sa.text("event_id IS NOT NULL"),
-}
+    return _partial(name, *columns, sqlite=f"pruned = 0{extra}", postgresql=f"NOT pruned{extra}")
 
 
 class Item(SQLModel, table=True):
@@ -133,13 +140,11 @@ class Item(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
         sa.Index("ix_items_feed_link_key", "feed_id", "link_key"),
-        sa.Index("ix_items_seen", "first_seen_at", "id", **_unpruned()),
-        sa.Index("ix_items_feed_seen", "feed_id", "first_seen_at", "id", **_unpruned()),
-        sa.Index(
-            "ix_items_type_seen", "event_type", "first_seen_at", "id", **_unpruned("event_type IS NOT NULL")
-        ),
-        sa.Index("ix_items_actor_seen", "actor", "first_seen_at", "id", **_unpruned("actor IS NOT NULL")),
-        sa.Index("ix_items_event", "event_id", **_REPORTS),
+        _unpruned("ix_items_seen", "first_seen_at", "id"),
+        _unpruned("ix_items_feed_seen", "feed_id", "first_seen_at", "id"),
+        _unpruned("ix_items_type_seen", "event_type", "first_seen_at", "id", also="event_type IS NOT NULL"),
+        _unpruned("ix_items_actor_seen", "actor", "first_seen_at", "id", also="actor IS NOT NULL"),
+        _partial("ix_items_event", "event_id", sqlite=_REPORTS, postgresql=_REPORTS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -370,3 +375,11 @@ SCHEMA_VERSION = _table(SchemaVersion)
 LIST_ENTRIES = _table(ListEntry)
 LIST_CHANGES = _table(ListChange)
 LIST_STATE = _table(ListState)
+
+
+def add_postgresql_conditions() -> None:
+    """Give the partial indexes their PostgreSQL conditions (idempotent). db.migrate, the one path that
+    creates tables and indexes, calls it first on PostgreSQL; a SQLite process never loads that dialect."""
+    for index in ITEMS.indexes:
+        if (where := _POSTGRESQL_WHERE.get(str(index.name))) is not None:
+            index.dialect_options["postgresql"]["where"] = sa.text(where)

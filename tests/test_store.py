@@ -282,3 +282,28 @@ def test_expiry_spares_a_delivery_in_flight_and_reports_each_loss_once(engine: s
     lost = outbox.expire(engine, later, 3600)
     assert [entry.event_id for entry in lost] == [saved.events[0].event_id]
     assert outbox.expire(engine, later, 3600) == []
+
+
+@pytest.mark.postgres
+def test_postgres_partial_indexes_keep_their_conditions(pg_url: str) -> None:
+    # Their PostgreSQL conditions are attached when a PostgreSQL engine opens (models.py): without them each
+    # index would hold pruned rows too, and the history's walks would step over them.
+    engine = open_database(pg_url)
+    with engine.connect() as conn:
+        found = dict(
+            conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = 'items' AND indexdef LIKE '%% WHERE %%'"
+            ).all()
+        )
+    engine.dispose()
+    assert {name: found.get(name, "").split(" WHERE ")[-1] for name in PARTIAL} == PARTIAL
+
+
+PARTIAL = {
+    "ix_items_seen": "(NOT pruned)",
+    "ix_items_feed_seen": "(NOT pruned)",
+    "ix_items_type_seen": "((NOT pruned) AND (event_type IS NOT NULL))",
+    "ix_items_actor_seen": "((NOT pruned) AND (actor IS NOT NULL))",
+    "ix_items_event": "(event_id IS NOT NULL)",
+}
