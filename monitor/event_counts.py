@@ -13,35 +13,31 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from monitor import models
 from monitor.domain import Decision
 from monitor.models import EVENT_COUNTS, EVENTS, NO_ACTOR
 
+# The same SQL on SQLite and PostgreSQL, text so that executing it compiles nothing (as store's counters).
+_ADD = sa.text(
+    "INSERT INTO event_counts (kind, key, events) VALUES (:kind, :key, :events) "
+    "ON CONFLICT (kind, key) DO UPDATE SET events = event_counts.events + excluded.events"
+)
+
 
 def count(conn: Connection, decisions: Iterable[Decision], now: datetime) -> None:
-    """Add a transaction's new events (detected at `now`, created from `decisions`) to their counters.
-    One upsert of rows in sorted order, last in the transaction: replicas writing concurrently lock the
-    shared rows (today's, a type's) in the same order, so they never deadlock, and hold them only until
-    their commit."""
+    """Add a transaction's new events (detected at `now`, created from `decisions`) to their counters,
+    last in the transaction and in sorted order: replicas writing concurrently lock the shared rows
+    (today's, a type's) in the same order, so they never deadlock, and hold them only until their commit."""
     day = now.astimezone(UTC).date().isoformat()
     counts: Counter[tuple[str, str]] = Counter()
     for decision in decisions:
         counts.update([("event_type", str(decision.event_type)), ("actor", decision.actor or NO_ACTOR)])
         counts[("day", day)] += 1
-    if not counts:
-        return
     rows = [{"kind": kind, "key": key, "events": n} for (kind, key), n in sorted(counts.items())]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(EVENT_COUNTS).values(rows)
-    conn.execute(
-        insert.on_conflict_do_update(
-            index_elements=[EVENT_COUNTS.c.kind, EVENT_COUNTS.c.key],
-            set_={"events": EVENT_COUNTS.c.events + insert.excluded.events},
-        )
-    )
+    if rows:
+        conn.execute(_ADD, rows)
 
 
 def recount(conn: Connection) -> None:

@@ -5,6 +5,7 @@ count of the events table says (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -107,3 +108,27 @@ def test_the_migration_fills_the_counters_from_an_older_databases_events(engine:
     assert "event_counts" in sa.inspect(engine).get_table_names()
     counted, stated = counted_and_stated(engine)
     assert stated == counted == expected
+
+
+@pytest.mark.postgres
+def test_replicas_writing_events_at_once_lose_no_count(pg_url: str) -> None:
+    """Four writers store events of the same types on the same day at the same time (each its own feed and
+    actors, as replicas holding different feeds): every event is counted once."""
+    engine = open_database(pg_url)
+    names = [f"feed-{n}" for n in range(4)]
+    feeds = store.sync_feeds(engine, [(name, f"https://{name}.example/") for name in names], NOON)
+    actors = ["KZ", "UZ", "TJ", "CN", "RU", "IR", "PK", "QA"]
+
+    def write(n: int) -> None:
+        for poll in range(5):
+            stories = [
+                (f"{names[n]} poll {poll} story {k}", alerting(kind, actors[2 * n + k]))
+                for k, kind in enumerate(("sanctions_eased", "sanctions_imposed"))
+            ]
+            save(engine, feeds[names[n]].id, NOON + timedelta(days=poll), stories)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(4)))
+    counted, stated = counted_and_stated(engine)
+    engine.dispose()
+    assert stated == counted and sum(stated["event_types"].values()) >= 8
