@@ -31,6 +31,7 @@ from monitor.dbthread import DbThread
 from monitor.errors import MonitorError
 from monitor.pollloop import PollLoop
 from monitor.redact import config_redactor
+from monitor.supervise import Streak
 
 log = logging.getLogger("monitor.daemon")
 
@@ -52,6 +53,9 @@ class Daemon:
         self._summarised: Counter[str] = Counter()  # poll outcomes up to the last summary line
         # Chores on a thread of their own: a long first prune never holds up the polls' database work.
         self.chore_db = DbThread()
+        # A database outage fails these on every tick: each streak logs one line (no traceback for an
+        # outage) and one when the work recovers, as the poll loop's claims do.
+        self.streaks = {name: Streak(name) for name in ("heartbeat", "baseline refresh", "chores")}
 
     @property
     def counts(self) -> Counter[str]:
@@ -94,24 +98,30 @@ class Daemon:
         )
 
     async def _heartbeat(self) -> None:
-        try:
-            await self.rt.db(replicas.heartbeat, self.rt.engine, self.replica, self.claimed)
-        except Exception as error:  # the database may be down for a moment; claims will say so too
-            log.error("heartbeat failed", extra={"error": type(error).__name__})
+        await self._supervised(
+            "heartbeat", self.rt.db(replicas.heartbeat, self.rt.engine, self.replica, self.claimed)
+        )
 
     async def _refresh_baseline(self) -> None:
-        try:
-            await self.rt.refresh_baseline()
-        except Exception as error:  # the database may be down for a moment; the next look catches up
-            log.error("baseline refresh failed", extra={"error": type(error).__name__})
+        await self._supervised("baseline refresh", self.rt.refresh_baseline())
 
     async def _chores(self) -> None:
+        await self._supervised("chores", self._run_chores())
+
+    async def _run_chores(self) -> None:
+        retention = self.rt.config.retention
+        await self.chore_db(chores.prune, self.rt.engine, retention, self.replica, self.stop.is_set)
+        await self.chore_db(chores.merge_search_index, self.rt.engine, self.replica, self.stop.is_set)
+
+    async def _supervised(self, name: str, work: Coroutine[Any, Any, object]) -> None:
+        """Run one interval job's work; the database may be down for a moment, and the next tick retries."""
+        streak = self.streaks[name]
         try:
-            retention = self.rt.config.retention
-            await self.chore_db(chores.prune, self.rt.engine, retention, self.replica, self.stop.is_set)
-            await self.chore_db(chores.merge_search_index, self.rt.engine, self.replica, self.stop.is_set)
-        except Exception:
-            log.exception("chore failed")
+            await work
+        except Exception as error:
+            streak.failed(error)
+        else:
+            streak.succeeded()
 
     async def reload(self) -> None:
         """SIGHUP: apply a new config's feeds and webhooks; keep the old one if the new is invalid.

@@ -355,9 +355,10 @@ OUTAGE = 3.0  # seconds: longer than the idle wake-up below (1 s) and than 3 fai
 def test_a_database_outage_is_survived_by_the_poll_loop_and_the_sender_and_named_by_health(
     pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The database goes away for longer than the sender's idle wake-up and several claim ticks: health
-    names the poll loop and the webhook lane, each failure streak logs one line and no traceback, and both
-    resume by themselves when it comes back (the item published meanwhile is alerted)."""
+    """The database goes away for longer than the sender's idle wake-up and several claim ticks and
+    heartbeats: health names the poll loop and the webhook lane, each failure streak (claims, a webhook's
+    lane, heartbeats, baseline refreshes, chores) logs one line and no traceback, and all of them resume by
+    themselves when it comes back (the item published meanwhile is alerted)."""
     caplog.set_level(logging.INFO, "monitor.supervise")
     with LoopbackServer() as srv, TcpProxy(5432) as proxy:
         srv.route("/feed", Reply(200, feed(KZ)))
@@ -367,7 +368,8 @@ def test_a_database_outage_is_survived_by_the_poll_loop_and_the_sender_and_named
             f"sqlite:///{tmp_path / 'monitor.db'}", pg_url.replace(":5432/", f":{proxy.port}/")
         )
         path.write_text(
-            text.replace("  jitter: 0s", "  jitter: 0s\n  interval: 1s") + "replicas:\n  tick: 200ms\n"
+            text.replace("  jitter: 0s", "  jitter: 0s\n  interval: 1s")
+            + "replicas:\n  tick: 200ms\n  heartbeat: 500ms\n"
         )
         config = load_config(path)
 
@@ -384,12 +386,15 @@ def test_a_database_outage_is_survived_by_the_poll_loop_and_the_sender_and_named
                 proxy.cut()
                 srv.route("/feed", Reply(200, feed(KZ, TJ)))  # published while the database is away
                 await asyncio.sleep(OUTAGE)
+                for _ in range(2):  # the hourly chores, twice in the outage (not waiting an hour)
+                    await daemon._chores()
                 _, during = await health.check(daemon)
                 proxy.restore()
                 back = time.monotonic()
                 await until(lambda: posts(srv) == ["KZ", "TJ"], 15)
                 took = time.monotonic() - back
                 await until(lambda: not rt.sender.loops.problems(), 5)
+                await daemon._chores()
                 _, after = await health.check(daemon)
                 daemon.stop.set()
                 await running
@@ -401,10 +406,13 @@ def test_a_database_outage_is_survived_by_the_poll_loop_and_the_sender_and_named
     assert after["status"] == "ok"
     assert took < 5  # resumed within seconds of the database coming back, without a restart
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors.count("poll loop failing; retrying") == 1  # one line for the whole outage
-    assert errors.count("loop webhook good failing; retrying") == 1
+    work = ("poll loop", "loop webhook good", "heartbeat", "baseline refresh", "chores")
+    # one line for the whole outage from each piece of work that touches the database (the sender's own
+    # loop too, when it looked for due deliveries meanwhile), and no other error
+    assert {f"{name} failing; retrying" for name in work} <= set(errors)
+    assert all(line.endswith(" failing; retrying") for line in errors) and len(set(errors)) == len(errors)
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []  # an outage is not a bug
-    assert {"poll loop recovered", "loop webhook good recovered"} <= {r.getMessage() for r in caplog.records}
+    assert {f"{name} recovered" for name in work} <= {r.getMessage() for r in caplog.records}
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
 
 
