@@ -395,6 +395,7 @@ def test_a_database_outage_is_survived_by_the_poll_loop_and_the_sender_and_named
                 took = time.monotonic() - back
                 await until(lambda: not rt.sender.loops.problems(), 5)
                 await daemon._chores()
+                await until(lambda: all(s.failing_since is None for s in daemon.streaks.values()), 10)
                 _, after = await health.check(daemon)
                 daemon.stop.set()
                 await running
