@@ -328,6 +328,8 @@ def shapes() -> dict[str, Callable[[Engine], object]]:
         "items --feed --search common": lambda e: it(e, f(feed="feed-042", search=COMMON)),
         # No item has both: a type and the common word (make_item/decide), so every match is checked.
         "items --type --search common": lambda e: it(e, f(event_type="sanctions_imposed", search=COMMON)),
+        # `the` is in two thirds of the type's items (corpus text): a word frequent among the filter's items.
+        "items --type --search frequent": lambda e: it(e, f(event_type="sanctions_imposed", search="the")),
         "stats": history.stats,
         "feeds": history.feeds,
         "deliveries": lambda e: outbox.list_deliveries(e, None, 100),
