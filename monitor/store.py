@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from monitor import cluster, event_counts, models, outbox
+from monitor import cluster, db, event_counts, models, outbox
 from monitor.domain import Decision, FeedItem
 from monitor.models import EVENTS, FEEDS, ITEM_DAYS, ITEMS, LIST_CHANGES, WEBHOOKS
 
@@ -303,13 +303,22 @@ _LAST_ITEM_ID = sa.select(sa.func.coalesce(sa.func.max(ITEMS.c.id), 0))  # built
 
 
 def _index_text(conn: Connection, after_id: int) -> None:
-    """Add this transaction's items to SQLite's full-text index in one statement (Postgres indexes an
-    expression by itself). A write transaction is exclusive, so `id > after_id` is exactly this batch."""
+    """Add this transaction's items to SQLite's full-text indexes, each in one statement (Postgres indexes
+    an expression by itself): every item to items_fts, classified ones to classified_fts too. A write
+    transaction is exclusive, so `id > after_id` is exactly this batch."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            "INSERT INTO items_fts(rowid, title, summary) SELECT id, title, summary FROM items WHERE id > ?",
-            (after_id,),
-        )
+        conn.exec_driver_sql(_INDEX_TEXT, (after_id,))
+        conn.exec_driver_sql(_INDEX_CLASSIFIED, (after_id,))
+
+
+_INDEX_TEXT = (
+    "INSERT INTO items_fts(rowid, title, summary, search_filters) "
+    "SELECT id, title, summary, search_filters FROM items WHERE id > ?"
+)
+_INDEX_CLASSIFIED = (
+    "INSERT INTO classified_fts(rowid, title, summary, search_filters) "
+    f"SELECT id, title, summary, search_filters FROM items WHERE id > ? AND {db.CLASSIFIED}"
+)
 
 
 def _index_reports(conn: Connection, item_ids: Sequence[int]) -> None:
@@ -600,14 +609,15 @@ def _rewrite_blank(conn: Connection, which: sa.ColumnElement[bool]) -> int:
 
 def return_space(engine: Engine) -> int | None:
     """After a prune, give the space it freed back to the file system; the bytes returned. SQLite only:
-    the full-text index drops the pruned text (FTS5 'optimize'), then the freed pages leave the file
+    the full-text indexes drop the pruned text (FTS5 'optimize'), then the freed pages leave the file
     (incremental vacuum; a file made before auto_vacuum was on is converted by one full VACUUM). On
     PostgreSQL None: (auto)vacuum makes the space reusable for new rows, and the files keep their size."""
     if engine.dialect.name != "sqlite":
         return None
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         before = _file_bytes(conn)
-        conn.exec_driver_sql("INSERT INTO items_fts(items_fts) VALUES ('optimize')")
+        for table in ("items_fts", "classified_fts"):
+            conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         if conn.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 2:  # incremental
             # executescript runs it to the end; a plain execute() frees one page per step.
             raw: Any = conn.connection.dbapi_connection
