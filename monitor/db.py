@@ -308,10 +308,9 @@ def _fts_triggers(table: str, old_when: str, new_when: str) -> list[str]:
 
 
 _SQLITE_FILTERED_SEARCH = [
-    "DROP TRIGGER IF EXISTS items_fts_ad",
-    "DROP TRIGGER IF EXISTS items_fts_au",
+    *(f"DROP TRIGGER IF EXISTS {t}_{when}" for t in ("items_fts", "classified_fts") for when in ("ad", "au")),
     "DROP TABLE IF EXISTS items_fts",
-    f"ALTER TABLE items ADD COLUMN search_filters TEXT GENERATED ALWAYS AS ({_SEARCH_FILTERS}) VIRTUAL",
+    "DROP TABLE IF EXISTS classified_fts",
     f"CREATE VIRTUAL TABLE items_fts USING fts5({_FTS_COLUMNS})",
     f"CREATE VIRTUAL TABLE classified_fts USING fts5({_FTS_COLUMNS})",
     *_fts_triggers("items_fts", "true", "true"),
@@ -327,9 +326,13 @@ _SQLITE_FILTERED_SEARCH = [
 
 
 def _filtered_search(conn: Connection) -> None:
-    if conn.dialect.name == "sqlite":
-        for statement in _SQLITE_FILTERED_SEARCH:
-            conn.exec_driver_sql(statement)
+    if conn.dialect.name != "sqlite":
+        return
+    if "search_filters" not in {c["name"] for c in sa.inspect(conn).get_columns("items")}:
+        generated = f"GENERATED ALWAYS AS ({_SEARCH_FILTERS}) VIRTUAL"
+        conn.exec_driver_sql(f"ALTER TABLE items ADD COLUMN search_filters TEXT {generated}")
+    for statement in _SQLITE_FILTERED_SEARCH:
+        conn.exec_driver_sql(statement)
 
 
 MIGRATIONS: list[Migration] = [
