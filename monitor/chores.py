@@ -70,40 +70,50 @@ _MERGE_STEPS = 50
 
 
 def merge_search_index(engine: Engine, holder: str, stop: Callable[[], bool] = lambda: False) -> int | None:
-    """SQLite, once per period: merge the full-text index's segments; how many are left, or None on
-    PostgreSQL (its GIN indexes need no such care) or when another process has it this period."""
+    """SQLite, once per period: merge the full-text indexes' segments (items_fts, and classified_fts, which
+    a type or actor search reads); how many are left in the one with most, or None on PostgreSQL (its GIN
+    indexes need no such care) or when another process has it this period."""
     if engine.dialect.name != "sqlite" or acquire(engine, "merge-search", holder, PERIOD) is None:
         return None
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        raw: Any = conn.connection.dbapi_connection
-        before = search_segments(conn)
-        steps = _merge_steps(raw, _MERGE_STEPS, stop)  # carries on a merge an earlier run left unfinished
-        if search_segments(conn) > _SEGMENTS_MAX and steps < _MERGE_STEPS and not stop():
-            _merge_step(raw, -_MERGE_PAGES)  # negative: start merging every segment into one
-            _merge_steps(raw, _MERGE_STEPS - steps - 1, stop)
-        after = search_segments(conn)
-    log.info("search index merged", extra={"segments_before": before, "segments": after})
+        left = [_merge_index(conn, table, stop) for table in _SEARCH_INDEXES]
+    return max(left)
+
+
+_SEARCH_INDEXES = ("items_fts", "classified_fts")
+
+
+def _merge_index(conn: Connection, table: str, stop: Callable[[], bool]) -> int:
+    """Merge one FTS5 table's segments, at most _MERGE_STEPS steps; how many segments are left."""
+    raw: Any = conn.connection.dbapi_connection
+    before = search_segments(conn, table)
+    steps = _merge_steps(raw, table, _MERGE_STEPS, stop)  # carries on a merge an earlier run left unfinished
+    if search_segments(conn, table) > _SEGMENTS_MAX and steps < _MERGE_STEPS and not stop():
+        _merge_step(raw, table, -_MERGE_PAGES)  # negative: start merging every segment into one
+        _merge_steps(raw, table, _MERGE_STEPS - steps - 1, stop)
+    after = search_segments(conn, table)
+    log.info("search index merged", extra={"index": table, "segments_before": before, "segments": after})
     return after
 
 
-def _merge_steps(raw: Any, most: int, stop: Callable[[], bool]) -> int:
+def _merge_steps(raw: Any, table: str, most: int, stop: Callable[[], bool]) -> int:
     """Positive merges until one does nothing, `most` are done or `stop()`: how many did work. They carry
     on a merge in progress (or merge a level holding more than FTS5's usermerge segments)."""
     done = 0
-    while done < most and not stop() and _merge_step(raw, _MERGE_PAGES):
+    while done < most and not stop() and _merge_step(raw, table, _MERGE_PAGES):
         done += 1
     return done
 
 
-def _merge_step(raw: Any, pages: int) -> bool:
+def _merge_step(raw: Any, table: str, pages: int) -> bool:
     """One FTS5 'merge' of about `pages` pages; whether it did any work (FTS5 counts two changes or more
     then, as its documentation describes)."""
     changes = raw.total_changes
-    raw.execute("INSERT INTO items_fts(items_fts, rank) VALUES ('merge', ?)", (pages,))
+    raw.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', ?)", (pages,))
     return bool(raw.total_changes - changes >= 2)
 
 
-def search_segments(conn: Connection) -> int:
-    """How many segments SQLite's full-text index of items has (each leaf page is listed under its
+def search_segments(conn: Connection, table: str = "items_fts") -> int:
+    """How many segments one of SQLite's full-text indexes has (each leaf page is listed under its
     segment's id)."""
-    return int(conn.exec_driver_sql("SELECT count(DISTINCT segid) FROM items_fts_idx").scalar_one())
+    return int(conn.exec_driver_sql(f"SELECT count(DISTINCT segid) FROM {table}_idx").scalar_one())

@@ -86,3 +86,25 @@ def test_postgresql_has_no_segments_to_merge(pg_url: str) -> None:
         assert chores.merge_search_index(engine, "a") is None
     finally:
         engine.dispose()
+
+
+def test_the_classified_items_index_is_merged_too(sqlite_url: str) -> None:
+    """`--type/--actor --search` reads classified_fts, which every batch holding a classified item adds a
+    segment to: the chore merges it as it does items_fts."""
+    engine = open_database(sqlite_url)
+    try:
+        feed = store.sync_feeds(engine, [("feed-1", "https://a.example/rss")], NOW)["feed-1"]
+        typed = Decision(False, "sanctions_eased", "KZ", "planned", True, 0.5, None, "speculative")
+        for poll in range(40):
+            item = FeedItem(f"{poll}", f"Story {poll}", f"eases w{poll}", None, NOW, True)
+            store.save_items(engine, feed.id, [(item, typed, False)], {}, NOW, lambda *args: None)
+        eased = history.Filters(event_type="sanctions_eased", search="eases")
+        found = history.items(engine, eased)
+        with engine.connect() as conn:
+            assert chores.search_segments(conn, "classified_fts") > chores._SEGMENTS_MAX
+        assert chores.merge_search_index(engine, "a") is not None
+        with engine.connect() as conn:
+            assert chores.search_segments(conn, "classified_fts") <= chores._SEGMENTS_MAX
+        assert history.items(engine, eased) == found and len(found) == 40
+    finally:
+        engine.dispose()
