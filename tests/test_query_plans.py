@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -274,8 +275,10 @@ def test_postgres_lists_a_types_few_matches_through_the_classified_items_index(e
         pytest.skip("PostgreSQL's planner")
     for f in CLASSIFIED_SEARCHES:
         ran = statements(engine, lambda e, f=f: history.items(e, f))
-        assert len(ran) == 1, ran  # one statement decides in the database: no probe of its own, no settings
-        statement, parameters = ran[0]
+        # The filter's newest items hold fewer than --limit matches, so one more statement decides in the
+        # database: no probe of its own, no settings.
+        assert len(ran) == 2, ran
+        statement, parameters = ran[1]
         with engine.connect() as conn:
             others = conn.exec_driver_sql(
                 "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'items'"
@@ -306,8 +309,9 @@ CLASSIFIED_SEARCHES = [
 
 
 def analysed(engine: Engine, f: history.Filters) -> str:
-    """EXPLAIN ANALYZE of the one statement `items` runs for `f`: which branches ran, which never did."""
-    ((statement, parameters),) = statements(engine, lambda e: history.items(e, f))
+    """EXPLAIN ANALYZE of the statement that decides, after the look at the filter's newest items (which
+    found fewer than --limit): which branches ran, which never did."""
+    (_, (statement, parameters)) = statements(engine, lambda e: history.items(e, f))
     with engine.connect() as conn:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + statement, parameters)
@@ -342,6 +346,32 @@ def test_postgres_a_filters_few_matches_are_listed_and_many_walked_in_one_statem
     assert re.search(r"CTE Scan on probe \(never executed\)", many), many
     assert re.search(r"Scan[^\n]* on items items_1 \(actual rows=1 ", many), many
     assert [history.items(engine, f) for f in CLASSIFIED_SEARCHES] == listed
+
+
+def test_postgres_a_word_frequent_among_a_filters_newest_items_is_answered_from_them(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word in --limit of the filter's newest --limit x _WINDOW items is the page at once: one statement
+    that walks the filter's index newest first and stops (the probe would read every classified item holding
+    the word: 21 ms for `--type --search the` at a million items). The answer is the one the probe gives."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    frequent = F(event_type="sanctions_eased", search="sanctions", limit=1)
+    ((statement, parameters),) = statements(engine, lambda e: history.items(e, frequent))
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a table this small is read whole otherwise
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("EXPLAIN " + statement, parameters)
+        plan = "\n".join(str(row[0]) for row in cursor.fetchall())
+        conn.rollback()
+    # newest first through a date-ordered index (at this size the planner may take either), no probe
+    assert re.search(r"Index Scan Backward using ix_items_(type_)?seen", plan), plan
+    assert "ix_items_classified_search" not in plan, plan
+    shapes = [*CLASSIFIED_SEARCHES, *(replace(f, limit=1) for f in CLASSIFIED_SEARCHES)]
+    answered = [history.items(engine, f) for f in shapes]
+    assert [len(rows) for rows in answered] == [1, 1, 0, 0, 0, 0, 0, 1] * 2
+    monkeypatch.setattr(history, "_WINDOW", 0)  # no window: every shape goes to the probe
+    assert [history.items(engine, f) for f in shapes] == answered
 
 
 def test_postgres_indexes_of_few_items_keep_no_pending_list(engine: Engine) -> None:
