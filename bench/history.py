@@ -16,8 +16,8 @@ Built histories are kept and reused: SQLite files under --cache (default /tmp/mo
 PostgreSQL databases `bench_history_[<tag>_]<items>_v<N>` on the server of --pg (created by this script;
 --discard drops them at the end). Opening a kept history runs newer migrations first, as the product does.
 What changes a history (the store cost, prune) runs on a copy: a copied file, or a database created from the
-kept one as a template. A kept SQLite history's full-text index is merged as the daemon's hourly chore
-merges it (chores.merge_search_index) before it is timed.
+kept one as a template. A kept history's full-text index is merged as the daemon's hourly chore merges
+it (chores.merge_search_index: SQLite's segments, PostgreSQL's GIN pending lists) before it is timed.
 
 Printed per database: per query shape p50 at both sizes, p95 at the large one and the ratio large/small of
 the p50s and their difference (targets: ratio <= 1.5, or a difference under 1 ms, the noise of timing
@@ -253,10 +253,10 @@ def ensure_history(
         engine.dispose()
         print(f"[{backend.name}] built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     engine = open_database(backend.url(size))
-    # The daemon's hourly chore keeps SQLite's full-text index in a few segments; a history written through
-    # the write path alone never ran it (21 segments at a million items, 7 at 10k: a search looks each word
-    # up in every one). Timed right after a chore; until the next one an hour of polls adds a segment or
-    # two (two or three batches of 50 at this rate), at either size.
+    # The daemon's hourly chore keeps SQLite's full-text index in a few segments and PostgreSQL's GIN pending
+    # lists empty; a history written through the write path alone never ran it (21 segments at a million
+    # items, 7 at 10k; a 444-page pending list). Timed right after a chore; until the next one an hour of
+    # polls adds a segment or two (two or three batches of 50 at this rate), or ~114 pending items.
     chores.merge_search_index(engine, "bench")
     return engine
 

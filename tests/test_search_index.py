@@ -1,6 +1,7 @@
-"""SQLite's full-text index as a long-running daemon keeps it: every stored batch writes a segment, and the
-hourly chore (chores.merge_search_index) merges them, so a search looks each word up in one b-tree, not in
-one per level of a year of polls."""
+"""The full-text index of items as a long-running daemon keeps it. On SQLite every stored batch writes a
+segment, and the hourly chore (chores.merge_search_index) merges them, so a search looks each word up in one
+b-tree, not in one per level of a year of polls. On PostgreSQL new entries gather in the GIN index's pending
+list, which every search reads whole, and the chore merges it into the tree."""
 
 from __future__ import annotations
 
@@ -20,13 +21,11 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 QUIET = Decision(False, None, None, None, None, 0.0, None, "not_relevant")
 
 
-@pytest.fixture
-def engine(sqlite_url: str) -> Iterator[Engine]:
-    """Forty polls of three items each, as the daemon stores them: forty segments written to the index. Each
-    summary has words of its own, so the index spans pages, not one."""
-    engine = open_database(sqlite_url)
+def store_polls(engine: Engine, polls: int) -> None:
+    """`polls` polls of three items each, as the daemon stores them. Each summary has words of its own, so the
+    index spans pages, not one; one poll in ten has `quokka`."""
     feed = store.sync_feeds(engine, [("feed-1", "https://a.example/rss")], NOW)["feed-1"]
-    for poll in range(40):
+    for poll in range(polls):
         batch = []
         for n in range(3):
             words = " ".join(f"w{poll}x{n}x{k}" for k in range(100))
@@ -35,6 +34,13 @@ def engine(sqlite_url: str) -> Iterator[Engine]:
                 (FeedItem(f"{poll}-{n}", f"Story {poll} {n}", summary, None, NOW, True), QUIET, False)
             )
         store.save_items(engine, feed.id, batch, {}, NOW, lambda *args: None)
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    """Forty polls: forty segments written to the index."""
+    engine = open_database(sqlite_url)
+    store_polls(engine, 40)
     yield engine
     engine.dispose()
 
@@ -80,12 +86,36 @@ def test_a_merge_cut_short_is_carried_on_by_the_next_run(
     assert len(history.items(engine, history.Filters(search="quokka"))) == 4
 
 
-def test_postgresql_has_no_segments_to_merge(pg_url: str) -> None:
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
     engine = open_database(pg_url)
-    try:
-        assert chores.merge_search_index(engine, "a") is None
-    finally:
-        engine.dispose()
+    store_polls(engine, 20)
+    yield engine
+    engine.dispose()
+
+
+def pending_pages(engine: Engine, index: str) -> int:
+    """Pages left in `index`'s pending list, found by cleaning them."""
+    with engine.begin() as conn:
+        return int(conn.exec_driver_sql(f"SELECT gin_clean_pending_list('{index}'::regclass)").scalar_one())
+
+
+@pytest.mark.postgres
+def test_the_hourly_chore_empties_postgresql_pending_lists(pg_engine: Engine) -> None:
+    words = ("quokka", "news", "story", "w7x1x42")
+    found = [history.items(pg_engine, history.Filters(search=word)) for word in words]
+    assert [len(rows) for rows in found] == [2, 50, 50, 1]
+    cleaned = chores.merge_search_index(pg_engine, "a")
+    assert cleaned is not None and cleaned > 0
+    assert pending_pages(pg_engine, "ix_items_search") == 0
+    assert chores.merge_search_index(pg_engine, "a") is None  # once per period
+    assert [history.items(pg_engine, history.Filters(search=word)) for word in words] == found
+
+
+@pytest.mark.postgres
+def test_a_stopped_chore_leaves_the_pending_lists(pg_engine: Engine) -> None:
+    assert chores.merge_search_index(pg_engine, "a", stop=lambda: True) == 0
+    assert pending_pages(pg_engine, "ix_items_search") > 0
 
 
 def test_the_classified_items_index_is_merged_too(sqlite_url: str) -> None:
