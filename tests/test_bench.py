@@ -66,6 +66,8 @@ def test_history_bench_times_every_shape_on_both_databases(tmp_path: Path, postg
     assert len(shapes) == 2 * 30, out
     assert {"stats", "items --search rare", "deliveries --limit 40"} <= set(shapes), out
     assert len(re.findall(r"^store: \d+ us/item at 200, \d+ us/item at 600", out, re.M)) == 2, out
+    cpu = r"^store: \d+ us/item at 200, \d+ us/item at 600 \(ratio [\d.]+; CPU \d+ -> \d+ us/item, "
+    assert len(re.findall(cpu, out, re.M)) == 1, out  # SQLite's store runs in this process: its CPU is shown
     assert len(re.findall(r"^prune at 600: \d+ items .* MB returned\)$", out, re.M)) == 2, out
     assert not list(tmp_path.glob("*.db"))  # --discard removed what it built
 
