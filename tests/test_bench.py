@@ -94,7 +94,9 @@ def test_cli_bench_times_help_history_and_stats(tmp_path: Path) -> None:
     history = tmp_path / "history.db"
     open_database(f"sqlite:///{history}").dispose()  # an empty history with the current schema
     out = run_bench("cli.py", "--history", str(history), "--runs", "1")
-    for name in ('python -c "import click"', "monitor --help", "monitor history", "monitor stats"):
+    names = ('python -c "import click"', 'python -c "import sqlmodel"', "monitor --help", "monitor history")
+    for name in (*names, "monitor stats"):
         assert re.search(re.escape(name) + r" +wall p50 +\d+ ms  CPU p50 +\d+ ms", out), name
     assert re.search(r"^--help / import click: [\d.]+ \[(ok|MISSED) <= 3\]$", out, re.MULTILINE), out
+    assert re.search(r"^of which above `import sqlmodel` \(\d+ ms\): -?\d+ ms$", out, re.MULTILINE), out
     assert history.stat().st_size > 0  # copied, not consumed
