@@ -286,8 +286,8 @@ def test_expiry_spares_a_delivery_in_flight_and_reports_each_loss_once(engine: s
 
 @pytest.mark.postgres
 def test_postgres_partial_indexes_keep_their_conditions(pg_url: str) -> None:
-    # Their PostgreSQL conditions are attached when a PostgreSQL engine opens (models.py): without them each
-    # index would hold pruned rows too, and the history's walks would step over them.
+    # Their PostgreSQL conditions are attached when a PostgreSQL database is migrated (models.py): without
+    # them each index would hold pruned rows too, and the history's walks would step over them.
     engine = open_database(pg_url)
     with engine.connect() as conn:
         found = dict(
