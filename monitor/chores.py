@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from monitor import dbclock, store
+from monitor import db, dbclock, store
 from monitor.config import Retention
 from monitor.models import LEASES
 
@@ -78,11 +78,8 @@ def merge_search_index(engine: Engine, holder: str, stop: Callable[[], bool] = l
     if engine.dialect.name == "postgresql":
         return _clean_pending_lists(engine, stop)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        left = [_merge_index(conn, table, stop) for table in _SEARCH_INDEXES]
+        left = [_merge_index(conn, table, stop) for table in db.SEARCH_INDEXES]
     return max(left)
-
-
-_SEARCH_INDEXES = ("items_fts", "classified_fts")
 
 
 def _merge_index(conn: Connection, table: str, stop: Callable[[], bool]) -> int:
@@ -109,6 +106,9 @@ _FAST_UPDATE_GIN = (
 )
 
 
+_CLEAN_PENDING_LIST = sa.text("SELECT gin_clean_pending_list(CAST(:index AS regclass))")
+
+
 def _clean_pending_lists(engine: Engine, stop: Callable[[], bool]) -> int:
     """Each fast-update GIN index of items has its pending list merged into its tree (its own transaction),
     until `stop()`: the pages cleaned."""
@@ -117,8 +117,7 @@ def _clean_pending_lists(engine: Engine, stop: Callable[[], bool]) -> int:
         for index in conn.exec_driver_sql(_FAST_UPDATE_GIN).scalars().all():
             if stop():
                 break
-            clean = sa.text("SELECT gin_clean_pending_list(CAST(:index AS regclass))")
-            cleaned += int(conn.execute(clean, {"index": index}).scalar_one())
+            cleaned += int(conn.execute(_CLEAN_PENDING_LIST, {"index": index}).scalar_one())
     log.info("search index pending lists cleaned", extra={"pages": cleaned})
     return cleaned
 

@@ -283,6 +283,7 @@ def _classified(row: str = "") -> str:
 
 
 CLASSIFIED = _classified()
+SEARCH_INDEXES = ("items_fts", "classified_fts")  # SQLite's full-text indexes of items (chores merge them)
 _FTS_COLUMNS = (
     "title, summary, search_filters, content='items', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2'"
@@ -308,7 +309,7 @@ def _fts_triggers(table: str, old_when: str, new_when: str) -> list[str]:
 
 
 _SQLITE_FILTERED_SEARCH = [
-    *(f"DROP TRIGGER IF EXISTS {t}_{when}" for t in ("items_fts", "classified_fts") for when in ("ad", "au")),
+    *(f"DROP TRIGGER IF EXISTS {t}_{when}" for t in SEARCH_INDEXES for when in ("ad", "au")),
     "DROP TABLE IF EXISTS items_fts",
     "DROP TABLE IF EXISTS classified_fts",
     f"CREATE VIRTUAL TABLE items_fts USING fts5({_FTS_COLUMNS})",

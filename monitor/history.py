@@ -97,11 +97,10 @@ _SEARCH: sa.ColumnElement[Any] = sa.literal_column(
 _CLASSIFIED_SEARCH = sa.case((ITEMS.c.event_type.is_not(None) | ITEMS.c.actor.is_not(None), _SEARCH))
 
 
-def _tsquery(query: search.Query, *, classified: bool = False) -> sa.ColumnElement[Any]:
+def _tsquery(query: search.Query, vector: sa.ColumnElement[Any] = _SEARCH) -> sa.ColumnElement[Any]:
     # Inlined, not bound: the planner sees the words, so it can tell a rare word (use the index) from a
     # common one (walk newest first). The text is letters, digits and our own quoting (search.tsquery).
     text: sa.BindParameter[str] = sa.bindparam("tsq", search.tsquery(query), literal_execute=True)
-    vector = _CLASSIFIED_SEARCH if classified else _SEARCH
     return vector.op("@@")(sa.func.to_tsquery("simple", text))
 
 
@@ -263,8 +262,7 @@ def _recent_classified(f: Filters, terms: search.Query) -> sa.Select[Any]:
     newest = sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id, _SEARCH.label("vector")).where(unpruned)
     newest = newest.order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc())
     window = _filtered(newest, replace(f, limit=f.limit * _WINDOW), ITEM_COLUMNS).subquery("window")
-    words: sa.BindParameter[str] = sa.bindparam("tsq", search.tsquery(terms), literal_execute=True)
-    found = window.c.vector.op("@@")(sa.func.to_tsquery("simple", words))
+    found = _tsquery(terms, window.c.vector)
     fields = [column for column in window.c if column.name != "vector"]
     newest_first = (window.c.first_seen_at.desc(), window.c.item.desc())  # the window's own order: no sort
     return sa.select(*fields).where(found).order_by(*newest_first).limit(f.limit)
@@ -303,7 +301,7 @@ def _classified_matches(f: Filters, terms: search.Query) -> sa.Select[Any]:
     may walk the type's index testing each item, which reads every one of them when few match."""
     unpruned = ITEMS.c.pruned == False  # noqa: E712 (written as the partial index's condition)
     classified = ITEMS.c.event_type.is_not(None) | ITEMS.c.actor.is_not(None)
-    word = _tsquery(terms, classified=True)
+    word = _tsquery(terms, _CLASSIFIED_SEARCH)
     scan = sa.select(ITEMS.c.id, ITEMS.c.event_type, ITEMS.c.actor).where(unpruned, classified, word)
     found = scan.offset(0).subquery("found")
     probe = sa.select(found.c.id)
@@ -318,7 +316,7 @@ def _items_query(f: Filters, terms: search.Query | None) -> sa.Select[Any]:
     unpruned = ITEMS.c.pruned == False  # noqa: E712 (written as the partial indexes' condition)
     query: sa.Select[Any] = sa.select(*_ITEM_FIELDS, ITEMS.c.feed_id).where(unpruned)
     if terms:
-        query = query.where(_tsquery(terms, classified=bool(f.event_type or f.actor)))
+        query = query.where(_tsquery(terms, _CLASSIFIED_SEARCH if f.event_type or f.actor else _SEARCH))
     return _filtered(query.order_by(ITEMS.c.first_seen_at.desc(), ITEMS.c.id.desc()), f, ITEM_COLUMNS)
 
 

@@ -616,7 +616,7 @@ def return_space(engine: Engine) -> int | None:
         return None
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         before = _file_bytes(conn)
-        for table in ("items_fts", "classified_fts"):
+        for table in db.SEARCH_INDEXES:
             conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         if conn.exec_driver_sql("PRAGMA auto_vacuum").scalar_one() == 2:  # incremental
             # executescript runs it to the end; a plain execute() frees one page per step.
