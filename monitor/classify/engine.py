@@ -77,6 +77,7 @@ class Candidate:
     act: str = ""  # the kind of step (acts.py)
     subordinate: bool = False  # in a "though"/"after"/"while" clause: past cues there make it background
     legislative: bool = False  # the item is about legislators' bill: "the bill would require ..."
+    headline_target: bool = False  # the headline names the target: "one name" in the summary is its
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -95,10 +96,11 @@ def classify(
         return Decision(False, None, None, None, None, 0.99, None, "not_relevant")
     texts = [normalise(title), *sentences(normalise(summary))]
     legislative = bool(R.LEGISLATORS.search(texts[0]))  # the headline names legislators: a bill is theirs
+    headline_target = any(_is_target(mention, texts[0]) for mention in find_mentions(texts[0]))
     found = [
         candidate
         for index, text in enumerate(texts)
-        for candidate in _candidates(index, text, published, legislative)
+        for candidate in _candidates(index, text, published, legislative, headline_target)
     ]
     valid = [candidate for candidate in found if candidate.reject is None]
     if not valid:
@@ -148,7 +150,11 @@ def _no_event(found: Sequence[Candidate]) -> Decision:
 
 
 def _candidates(
-    index: int, text: str, published: datetime.date | None, legislative: bool = False
+    index: int,
+    text: str,
+    published: datetime.date | None,
+    legislative: bool = False,
+    headline_target: bool = False,
 ) -> list[Candidate]:
     folded = text.lower()
     lowered = " " + folded
@@ -167,7 +173,13 @@ def _candidates(
             kept.append((rule, start, end))
     mentions = find_mentions(text)
     return [
-        _evaluate(Candidate(rule, index, text, start, end, legislative=legislative), mentions, published)
+        _evaluate(
+            Candidate(
+                rule, index, text, start, end, legislative=legislative, headline_target=headline_target
+            ),
+            mentions,
+            published,
+        )
         for rule, start, end in kept
     ]
 
@@ -225,6 +237,10 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
     if offshore and not candidate.reject:
         candidate.reject = "not_relevant"  # an envoy for Afghanistan posted elsewhere is no step in Kabul
         candidate.cues += (f"offshore:{offshore.group()}",)
+    immigration = _immigration_ban(candidate)
+    if immigration and not candidate.reject:
+        candidate.reject = "not_relevant"  # a ban on a country's travellers, not on its rulers
+        candidate.cues += (f"immigration:{immigration}",)
     if candidate.act != "kabul_mission" and _sender_inside(candidate):
         # "it will accept a Syrian envoy": the named state sends; who accepts is not named as a host
         candidate.reject = "taliban_actor"
@@ -232,6 +248,26 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
         candidate.reject = "not_relevant"  # "threatens the US ... if sanctions continue": nobody acts
         candidate.cues += ("actor:not attached",)
     return candidate
+
+
+def _entry_anaphor(candidate: Candidate) -> bool:
+    """Does a summary's sanctions step name its object only by count ("deleted one name from Annex I")?"""
+    text = candidate.sentence
+    window = text[candidate.start : candidate.end] + _first_words(text[candidate.end :], 8)
+    return (
+        candidate.index > 0
+        and candidate.rule.event_type.startswith("sanctions")
+        and bool(R.ENTRY_ANAPHOR.search(window))
+    )
+
+
+def _immigration_ban(candidate: Candidate) -> str | None:
+    """A travel or entry ban in a sentence told as immigration policy ("travel ban proclamation")."""
+    trigger = candidate.sentence[candidate.start : candidate.end]
+    if not candidate.rule.event_type.startswith("sanctions") or not R.BAN_WORDS.search(trigger):
+        return None
+    match = R.IMMIGRATION.search(candidate.sentence)
+    return match.group() if match else None
 
 
 def _sender_inside(candidate: Candidate) -> bool:
@@ -482,6 +518,8 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
         if m.end <= candidate.start
     ):
         return "ok"  # "Taliban deputy minister hit with a Swiss asset freeze"
+    if candidate.headline_target and _entry_anaphor(candidate):
+        return "ok"  # "Brussels deleted one name from Annex I" under "... amends Afghanistan sanctions list"
     # No object after the trigger ("recognise them", "upgraded its mission") but the Taliban named before.
     named = any(m.kind in TARGET_KINDS for m in mentions if m.end <= candidate.start)
     if named and (
@@ -532,6 +570,8 @@ def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int
             break
         if R.DESTINATION_BEFORE.search(text[end : mention.start]):
             continue  # "an exemption to visit New Delhi": where the act leads, not at whom it is aimed
+        if mention.kind in ACTOR_KINDS and R.VENUE_AFTER.match(text, mention.end):
+            continue  # "an exemption for the Moscow forum": where a meeting is held
         if mention.kind in ACTOR_KINDS and R.ISSUER_BEFORE.search(text[end : mention.start]):
             continue  # "a waiver from the UN travel ban": who issued the measure
         if mention.kind in ACTOR_KINDS and R.OWNER_BEFORE.search(text[: mention.start]):

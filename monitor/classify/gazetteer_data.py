@@ -198,8 +198,8 @@ GB|United Kingdom;UK;U.K.;Britain;Great Britain|British;Briton|\
 London;Foreign Office;FCDO;Downing Street;Whitehall;OFSI;HM Treasury;\
 Office of Financial Sanctions Implementation
 US|United States;United States of America;US;U.S.;USA;U.S.A.;America|American|\
-Washington;White House;the White House;The White House;State Department;US State Department;Executive Order;\
-Continuation of the National Emergency;\
+Washington;White House;the White House;The White House;State Department;US State Department;\
+State Dept;State Dept.;Executive Order;Continuation of the National Emergency;\
 Department of State;Treasury;US Treasury;U.S. Treasury;Treasury Department;Department of the Treasury;\
 OFAC;Office of Foreign Assets Control;Pentagon;Congress;Rewards for Justice
 UY|Uruguay|Uruguayan|Montevideo
@@ -243,7 +243,7 @@ UN|United Nations;UN;U.N.;Security Council;UN Security Council;U.N. Security Cou
 UN sanctions committee;Sanctions committee;sanctions committee;Sanctions Committee;\
 Monitoring Team;Human Rights Council;UNAMA||
 EU|European Union;EU;E.U.;European Commission;European Council;Council of the EU;\
-Council of the European Union;EU Council|European|Brussels
+Council of the European Union;EU Council;EEAS;European External Action Service|European|Brussels
 """
 
 # Names that are never actors but must be recognised so they do not leak into one:

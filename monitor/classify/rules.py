@@ -248,7 +248,7 @@ RULES: tuple[Rule, ...] = (
             r"|\b(?:issu|grant|extend|renew)\w*\s+(?:[\w'-]+\s+){0,3}?(?:licen[cs]es?|authori[sz]ations?)\b"
             r"|\b(?:grant|give|gave)\w*\s+(?:[\w'-]+\s+){0,2}?permission\b"
             r"|\bsanctions\s+relief\b"
-            r"|\b(?:allow|permit|authori[sz])\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly|meet|go)\b"
+            r"|\b(?:allow|permit|authori[sz]|clear(?:s|ed|ing)?\b)\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly|meet|go)\b"
             r"|\blet(?:s|ting)?\s+(?:[\w'’,-]+\s+){1,10}?(?:travel|visit|attend|fly)\b"
             r"|\bhumanitarian\s+authori[sz]ations?\b",
             _I,
@@ -295,7 +295,7 @@ RULES: tuple[Rule, ...] = (
             r"\bde-?list\w*|\bde-?designat\w*"
             r"|\b(?:remov|drop|delet|eras|strik|exclud)\w*"
             + gap(8)
-            + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions)\b"
+            + r"from\s+(?:[\w'-]+\s+){0,6}?(?:lists?|register|sanctions|annex(?:es)?)\b"
             r"|\bno\s+longer\s+(?:lists?|designates?|considers?|regards?|treats?|classifies?|bans?)\b"
             r"|\b(?:struck|strik\w*|tak(?:e|es|en|ing)|took|knock\w*|drop\w*|remov\w*)\s+(?:[\w'’-]+\s+){0,4}?off"
             + gap(4)
@@ -303,7 +303,7 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         10,
-        keys=("list", "regist", "sanction", "no longer", "designat"),
+        keys=("list", "regist", "sanction", "no longer", "designat", "annex"),
         act="terror_delisting",
     ),
     Rule(
@@ -312,8 +312,8 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased.omitted",
         "sanctions_eased",
         re.compile(
-            r"\b(?:disappear\w*|vanish\w*|absent|missing|omit\w*|exclu\w*|dropped|removed|struck)\s+from\s+"
-            r"(?:[\w'’-]+\s+){0,6}?(?:lists?|register|blacklist)\b",
+            r"\b(?:(?:disappear\w*|vanish\w*|absent|missing|omit\w*|exclu\w*|dropped|removed|struck)\s+from"
+            r"|no\s+longer\s+(?:on|in))\s+(?:[\w'’-]+\s+){0,6}?(?:lists?|register|blacklist)\b",
             _I,
         ),
         10,
@@ -364,10 +364,10 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed.add_list",
         "sanctions_imposed",
         re.compile(
-            r"\badd(?:s|ed|ing)?" + gap(8) + r"(?:to|on)\s+(?:[\w'-]+\s+){0,4}?(?:list|register)\b", _I
+            r"\badd(?:s|ed|ing)?" + gap(8) + r"(?:to|on)\s+(?:[\w'-]+\s+){0,4}?(?:list|register|annex)\b", _I
         ),
         8,
-        keys=("list", "regist"),
+        keys=("list", "regist", "annex"),
         act="designation",
     ),
     Rule(
@@ -375,7 +375,11 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed",
         re.compile(
             r"\b(?:impos|slap|announc|unveil|introduc|expand|broaden|tighten|toughen|adopt|approv|join|levy|levi"
-            r"|enact|mirror|match|copy|copie)\w*" + gap(4) + _SANCTION_NOUN + r"\b"
+            r"|enact|mirror|match|copy|copie)\w*"
+            + gap(4)
+            + r"(?:"
+            + _SANCTION_NOUN
+            + r"|listings|designations)\b"
             # active voice, the object between: "US hits Taliban officials with sanctions"
             r"|\b(?:hit|target|punish|pressur|threat)\w*(?:[^\w;]+[\w'-]+){1,5}?[^\w;]+"
             + r"with\s+(?:[\w'-]+\s+){0,3}?"
@@ -384,7 +388,7 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         8,
-        keys=_SANCTION_KEYS,
+        keys=(*_SANCTION_KEYS, "listings", "designations"),
         act="measures",
     ),
     Rule(
@@ -395,7 +399,7 @@ RULES: tuple[Rule, ...] = (
             + gap(8)
             + r"(?:"
             + _SANCTION_NOUN
-            + r"|sanctions\s+regime"
+            + r"|sanctions\s+regime|listings|designations"
             + r"|(?:national|assets?|sanctions|Afghanistan|Afghan)\s+(?:national\s+)?emergency)\b"
             + r"(?![\w'-]*\s*(?:exemptions?|waivers?|licen[cs]es?|carve-?outs?))"
             r"|\bcontinuation\s+of\s+(?:the\s+)?national\s+emergency\b"
@@ -403,7 +407,7 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         8,
-        keys=(*_SANCTION_KEYS, "emergency"),
+        keys=(*_SANCTION_KEYS, "emergency", "listings", "designations"),
         act="measures",
     ),
     Rule(
@@ -487,7 +491,7 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed.noun",
         "sanctions_imposed",
         re.compile(
-            r"\bsanction(?:s|ed|ing)?\b(?!\s+(?:committee|list|regime|monitoring|framework|team|panel|exemption))",
+            r"\bsanction(?:s|ed|ing)?\b(?!\s+(?:committee|list|regime|monitoring|framework|team|panel|exemption|annex))",
             _I,
         ),
         4,
@@ -495,6 +499,17 @@ RULES: tuple[Rule, ...] = (
         attached_actor=True,
         keys=("sanction",),
         act="measures",
+    ),
+    Rule(
+        # The nominalised listing, with its author on it: "new EU listings of Taliban officials".
+        "sanctions_imposed.listing_noun",
+        "sanctions_imposed",
+        re.compile(r"\b(?:designations?|listings)\b", _I),
+        4,
+        nominal=True,
+        attached_actor=True,
+        keys=("designation", "listings"),
+        act="designation",
     ),
 )
 
@@ -531,7 +546,9 @@ DOUBLE_NEGATION = re.compile(
 )
 PSEUDO_NEGATION = re.compile(
     r"\b(?:no\s+longer|not\s+only|not\s+just|no\s+doubt|not\s+least|whether\s+or\s+not|if\s+not\s+the\s+first"
-    r"|nothing\s+but|not\s+to\s+mention|never\s+before)\b",
+    r"|nothing\s+but|not\s+to\s+mention|never\s+before"
+    # standing by a step already taken: "no regrets about recognising Kabul"
+    r"|no\s+regrets?|(?:does|do|did)\s*n[o']t\s+regret|never\s+regrett?\w*|no\s+second\s+thoughts)\b",
     _I,
 )
 NEGATION = re.compile(
@@ -547,7 +564,7 @@ NEGATION_AFTER = re.compile(
     r"\b(?:failed|fell\s+through|(?:is|are|was|would\s+be)\s+(?:unacceptable|premature|out\s+of\s+the\s+question)"
     r"|(?:has|have)\s+not\s+been\s+(?:taken|made|decided)|premature"
     r"|(?:would\s+be|is|are|was)\s+(?:a\s+)?(?:mistake|error|wrong|counterproductive|unwise)"
-    r"|only\s+(?:if|when|after|once)|not\s+(?:until|before)|\?\s+(?:[\w'-]+\s+){0,3}?says?\s+no"
+    r"|only\s+(?:if|when|after|once)|not\s+(?:until|before)|\?\s+(?:[\w'-]+\s+){0,3}?says?\s+no|\?\s+(?:no|not|never)\b"
     r"|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
     r"|(?:is\s+)?not\s+(?:planned|expected|on\s+the\s+(?:table|agenda|cards)|under\s+consideration)"
     r"|off\s+the\s+table|out\s+of\s+the\s+question|(?:was|is|remains?|remained)\s+unchanged)\b",
@@ -678,6 +695,12 @@ DESTINATION_BEFORE = re.compile(
     r"\s+(?:[\w'-]+\s+){0,2}?(?:to|in)|visit(?:s|ing)?|attend\w*\s+\w+\s+in)\s+(?:the\s+)?$",
     _I,
 )
+# A state or capital naming a meeting's venue: "an exemption for the Moscow forum", "Doha talks".
+VENUE_AFTER = re.compile(
+    r"(?:['’]s)?\s+(?:forum|summit|talks|conference|meetings?|format|consultations|dialogue|gathering"
+    r"|process|round)\b",
+    _I,
+)
 # Words that link two clauses: an actor before one is not attached to a noun after it.
 CLAUSE_LINK = re.compile(r"\b(?:if|when|unless|with|that|because|as|amid|over|after|before|while|and)\b", _I)
 OBJECT_PRONOUN = re.compile(
@@ -695,6 +718,21 @@ CLAUSE_BREAK = re.compile(
 SUBORDINATE = re.compile(r"\W*(?:though|although|while|whereas|after|before|even\s+as|despite)\b", _I)
 PREPOSITION_BEFORE = re.compile(
     r"\b(?:for|of|in|to|with|on|from|against|by|at|into|towards?|about|over|under|between|inside)\s+(?:the\s+)?$",
+    _I,
+)
+# List entries named by count, not by name, in a summary: "deleted one name from Annex I" (the headline
+# says whose names they are).
+ENTRY_ANAPHOR = re.compile(
+    r"\b(?:the|one|two|three|four|five|six|seven|eight|nine|ten|\d+|several|these|those|both)\s+(?:more\s+)?"
+    r"(?:names?|entr(?:y|ies)|individuals|persons)\b",
+    _I,
+)
+# A ban on a country's travellers, told as immigration policy: "travel ban proclamation", "full-ban list".
+# Its targets are the people (convention 4), so the country named is no sanctions target.
+BAN_WORDS = re.compile(r"\b(?:travel|entry|visas?|bans?|barr\w*)\b", _I)
+IMMIGRATION = re.compile(
+    r"\bproclamation\b|\b(?:full|partial)[\s-]+(?:(?:travel|entry)[\s-]+)?ban\b|\bvisa\s+applicants\b"
+    r"|\bimmigra\w*|\brefugee\s+admissions\b",
     _I,
 )
 PEOPLE = re.compile(
