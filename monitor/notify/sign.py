@@ -17,15 +17,15 @@ MAX_KEY_BYTES = 64
 def _key(secret: str) -> bytes:
     """The HMAC key: the base64 after `whsec_`, decoded. Errors never quote the secret."""
     if not secret.startswith(PREFIX):
-        raise ValueError("webhook signing secret must start with 'whsec_'")
+        raise ValueError("a webhook signing secret starts with 'whsec_'")
     encoded = secret[len(PREFIX) :]
     try:
         key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("webhook signing secret is not valid base64 after 'whsec_'") from None
+        raise ValueError("the part after 'whsec_' must be base64") from None
     if not MIN_KEY_BYTES <= len(key) <= MAX_KEY_BYTES:
         raise ValueError(
-            f"webhook signing secret decodes to {len(key)} bytes; "
+            f"the part after 'whsec_' decodes to {len(key)} bytes; "
             f"Standard Webhooks needs {MIN_KEY_BYTES} to {MAX_KEY_BYTES}"
         )
     return key
