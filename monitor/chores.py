@@ -107,6 +107,11 @@ _FAST_UPDATE_GIN = (
 
 
 _CLEAN_PENDING_LIST = sa.text("SELECT gin_clean_pending_list(CAST(:index AS regclass))")
+# gin_clean_pending_list needs the index's owner. A daemon may run as a role granted only the tables (an
+# administrator migrates): it leaves the lists to autovacuum, which is slower search, not a failure, and
+# says so once a process, not every hour.
+_INSUFFICIENT_PRIVILEGE = "42501"
+_NOT_OWNER_TOLD: set[str] = set()  # the indexes this process has said it of
 
 
 def _clean_pending_lists(engine: Engine, stop: Callable[[], bool]) -> int:
@@ -117,9 +122,24 @@ def _clean_pending_lists(engine: Engine, stop: Callable[[], bool]) -> int:
         for index in conn.exec_driver_sql(_FAST_UPDATE_GIN).scalars().all():
             if stop():
                 break
-            cleaned += int(conn.execute(_CLEAN_PENDING_LIST, {"index": index}).scalar_one())
+            try:
+                cleaned += int(conn.execute(_CLEAN_PENDING_LIST, {"index": index}).scalar_one())
+            except sa.exc.DBAPIError as error:
+                if getattr(error.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+                    raise
+                _tell_not_owner(index)
+                return cleaned
     log.info("search index pending lists cleaned", extra={"pages": cleaned})
     return cleaned
+
+
+def _tell_not_owner(index: str) -> None:
+    if index not in _NOT_OWNER_TOLD:
+        _NOT_OWNER_TOLD.add(index)
+        log.info(
+            "search index pending lists left to autovacuum: the database role does not own the index",
+            extra={"index": index},
+        )
 
 
 def _merge_steps(raw: Any, table: str, most: int, stop: Callable[[], bool]) -> int:
