@@ -396,13 +396,18 @@ def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+# Replicas starting together migrate one at a time (released at commit). Advisory locks are per database;
+# keyed on the schema too, a migration never waits for one in another schema of the same database (another
+# deployment, or a test).
+_MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(4242010, hashtext(coalesce(current_schema(), '')))"
+
+
 def migrate(engine: Engine) -> int:
     """Apply missing migrations; return the schema version."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             models.add_postgresql_conditions()  # before any DDL: its partial indexes' conditions
-            # Replicas starting together migrate one at a time (released at commit).
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242010)")
+            conn.exec_driver_sql(_MIGRATION_LOCK)
         models.SCHEMA_VERSION.create(conn, checkfirst=True)
         done = {row[0] for row in conn.execute(sa.text("SELECT version FROM schema_version"))}
         for version, step in enumerate(MIGRATIONS, start=1):

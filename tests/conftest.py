@@ -35,9 +35,8 @@ def postgres() -> str:
     return PG_ADMIN
 
 
-@pytest.fixture
-def pg_url(postgres: str) -> Iterator[str]:
-    """A fresh schema per test, selected through search_path, dropped afterwards."""
+def _fresh_schema(postgres: str) -> Iterator[str]:
+    """A fresh schema, selected through search_path, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -46,6 +45,18 @@ def pg_url(postgres: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url(postgres: str) -> Iterator[str]:
+    """A fresh schema per test, selected through search_path, dropped afterwards."""
+    yield from _fresh_schema(postgres)
+
+
+@pytest.fixture
+def other_pg_url(postgres: str) -> Iterator[str]:
+    """A second fresh schema of the same database, as another deployment (or test) in it would have."""
+    yield from _fresh_schema(postgres)
 
 
 @pytest.fixture

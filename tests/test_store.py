@@ -4,12 +4,13 @@ retention."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from monitor import models, outbox, store
+from monitor import db, models, outbox, store
 from monitor.config import WebhookConfig
 from monitor.db import MIGRATIONS, migrate, open_database
 from monitor.domain import Decision, Evidence, FeedItem
@@ -74,6 +75,24 @@ def test_migrations_are_idempotent(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         versions = conn.execute(sa.text("SELECT count(*) FROM schema_version")).scalar_one()
     assert versions == len(MIGRATIONS)
+
+
+@pytest.mark.postgres
+def test_a_migration_waits_for_one_in_its_own_schema_only(pg_url: str, other_pg_url: str) -> None:
+    """Replicas starting together migrate one at a time; a migration in another schema of the database
+    does not wait for them (each takes about a second, longer at scale)."""
+    holder = db.create_engine(pg_url)
+    try:
+        with holder.begin() as conn, ThreadPoolExecutor(2) as pool:
+            conn.exec_driver_sql(db._MIGRATION_LOCK)  # a migration of pg_url's schema in progress
+            same = pool.submit(lambda: open_database(pg_url).dispose())
+            other = pool.submit(lambda: open_database(other_pg_url).dispose())
+            other.result(timeout=20)
+            assert not same.done()
+            conn.commit()  # that migration ends
+            same.result(timeout=20)
+    finally:
+        holder.dispose()
 
 
 def test_second_cycle_stores_nothing_new(engine: sa.Engine) -> None:
