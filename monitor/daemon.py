@@ -27,11 +27,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import chores, health, logs, replicas, resources
 from monitor.config import Config, FeedConfig
-from monitor.dbthread import DbThread
 from monitor.errors import MonitorError
 from monitor.pollloop import PollLoop
 from monitor.redact import config_redactor
 from monitor.supervise import Streak
+from monitor.worker import Worker
 
 log = logging.getLogger("monitor.daemon")
 
@@ -52,7 +52,7 @@ class Daemon:
         self._tasks: set[asyncio.Task[None]] = set()  # reloads and chores, kept alive until done
         self._summarised: Counter[str] = Counter()  # poll outcomes up to the last summary line
         # Chores on a thread of their own: a long first prune never holds up the polls' database work.
-        self.chore_db = DbThread()
+        self.chore_db = Worker("monitor-chores")
         # A database outage fails these on every tick: each streak logs one line (no traceback for an
         # outage) and one when the work recovers, as the poll loop's claims do.
         self.streaks = {name: Streak(name) for name in ("heartbeat", "baseline refresh", "chores")}

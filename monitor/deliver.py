@@ -39,7 +39,6 @@ from sqlalchemy.engine import Engine
 
 from monitor import outbox, target_claims
 from monitor.config import Delivery, WebhookConfig
-from monitor.dbthread import DbThread
 from monitor.domain import Alert, Digest, Notice
 from monitor.errors import DeliveryError, DeliveryRejected, DeliveryRetryable, TargetBroken
 from monitor.notify import Rendered, render
@@ -47,6 +46,7 @@ from monitor.notify.response import BODY_READ_MAX, decode_body, interpret, min_i
 from monitor.redact import Redactor
 from monitor.supervise import Loops
 from monitor.target_claims import Claim
+from monitor.worker import Worker
 
 log = logging.getLogger("monitor.deliver")
 DIGEST_MAX = 25  # alerts per digest message; more go in the next one
@@ -91,7 +91,7 @@ class Sender:
     hooks: dict[str, WebhookConfig]
     settings: Delivery
     client: httpx.AsyncClient
-    db: DbThread
+    db: Worker
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     on_outcome: Callable[[str, str, int], None] = lambda webhook, outcome, count: None  # metrics hook
     on_lost: Callable[[str, str, int], None] = lambda webhook, reason, count: None  # metrics hook

@@ -27,7 +27,6 @@ from monitor import cluster, notices, outbox, store
 from monitor.claims import Claim
 from monitor.classify import Baseline, Fact, classify
 from monitor.config import Config, FeedConfig, WebhookConfig
-from monitor.dbthread import DbThread
 from monitor.domain import Decision, FeedItem, FetchResult, ParsedFeed
 from monitor.errors import FeedGone, FetchError, FetchRateLimited, FetchStatusError, MonitorError, ParseError
 from monitor.fetch import FetchSettings, HostClients, HostLimiter, fetch
@@ -36,6 +35,7 @@ from monitor.metrics import Metrics
 from monitor.parse import parse
 from monitor.recorder import Recorder
 from monitor.supervise import OUTAGE
+from monitor.worker import Worker
 
 log = logging.getLogger("monitor.pipeline")
 Outcome = Literal["new", "unchanged", "not_modified", "failed", "rate_limited", "gone", "skipped", "fenced"]
@@ -49,7 +49,8 @@ class Context:
 
     config: Config
     engine: Engine
-    db: DbThread
+    db: Worker  # every database call of the polls, classifying included (one writer)
+    parser: Worker  # feed documents' parsing: CPU alone, beside the database work
     clients: HostClients
     limiter: HostLimiter
     fetch_settings: FetchSettings
@@ -128,7 +129,7 @@ async def _poll(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome:
     if body_hash == state.body_hash:
         return await _record_quiet(ctx, feed, claim, "unchanged", values)
     try:
-        parsed = await ctx.db(parse_document, ctx, feed, state, result, now)
+        parsed = await parse_document(ctx, feed, state, result, now)
     except ParseError as error:
         return await _record_failure(ctx, feed, claim, error, now)
     values |= {
@@ -179,16 +180,21 @@ def feed_settings(settings: FetchSettings, feed: FeedConfig) -> FetchSettings:
     )
 
 
-def parse_document(
+async def parse_document(
     ctx: Context, feed: FeedConfig, state: store.FeedState, result: FetchResult, now: datetime
 ) -> ParsedFeed | ParsedList:
-    """Read a fetched body as the feed's format. Runs on the database thread."""
+    """Read a fetched body as the feed's format. A list is read against its ledger, on the database thread;
+    a feed document on the parse thread, so its parsing overlaps the database work of other polls."""
     if feed.is_list:
-        tracked = ledger.tracked_keys(ctx.engine, state.id)
-        return read_list(feed.format, result.body, ctx.selection, tracked)
+        return await ctx.db(_read_list, ctx, feed, state, result)
     # Relative item links resolve against the URL that answered (parse() strips its credentials).
     headers = {**result.headers, "content-location": result.headers.get("content-location") or result.url}
-    return parse(result.body, headers, fetched_at=now)
+    return await ctx.parser(parse, result.body, headers, fetched_at=now)
+
+
+def _read_list(ctx: Context, feed: FeedConfig, state: store.FeedState, result: FetchResult) -> ParsedList:
+    tracked = ledger.tracked_keys(ctx.engine, state.id)
+    return read_list(feed.format, result.body, ctx.selection, tracked)
 
 
 def ingest_document(

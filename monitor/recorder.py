@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from sqlalchemy.engine import Engine
 
 from monitor import store
-from monitor.dbthread import DbThread
+from monitor.worker import Worker
 
 log = logging.getLogger("monitor.recorder")
 
@@ -24,7 +24,7 @@ log = logging.getLogger("monitor.recorder")
 class Recorder:
     def __init__(
         self,
-        db: DbThread,
+        db: Worker,
         engine: Engine,
         on_fenced: Callable[[str], None] = lambda feed: None,
         delay: float = 0.05,

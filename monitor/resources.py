@@ -23,7 +23,6 @@ from monitor import models, replicas, store
 from monitor.classify import Baseline, Fact, load_baseline
 from monitor.config import Config, FeedConfig
 from monitor.db import open_database
-from monitor.dbthread import DbThread
 from monitor.deliver import DrainCounts, Sender
 from monitor.domain import EventType
 from monitor.errors import StoreError
@@ -33,6 +32,7 @@ from monitor.pipeline import Context, PollOutcome
 from monitor.pollloop import PollLoop
 from monitor.recorder import Recorder
 from monitor.redact import config_redactor, quiet_http_loggers
+from monitor.worker import Worker
 
 log = logging.getLogger("monitor.resources")
 FIRST_POLLS_SPREAD = 60.0  # seconds over which new feeds' first polls are spread
@@ -42,7 +42,7 @@ FIRST_POLLS_SPREAD = 60.0  # seconds over which new feeds' first polls are sprea
 class Resources:
     config: Config
     engine: Engine
-    db: DbThread
+    db: Worker
     ctx: Context
     sender: Sender
     metrics: Metrics
@@ -157,9 +157,10 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
     replica = replica or replicas.default_id()
     quiet_http_loggers()
     engine = open_database(config.database)
-    db = DbThread()
-    # The sender's own thread: its short outbox transactions never wait behind a cycle's parsing.
-    sender_db = DbThread()
+    db = Worker("monitor-db")
+    parser = Worker("monitor-parse")
+    # The sender's own thread: its short outbox transactions never wait behind a cycle's storing.
+    sender_db = Worker("monitor-sender")
     settings = fetch_settings(config)
     clients = HostClients(settings)
     hook_client = httpx.AsyncClient(
@@ -191,6 +192,7 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
             config,
             engine,
             db,
+            parser,
             clients,
             HostLimiter(config.defaults.per_host),
             settings,
@@ -211,6 +213,7 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
         await clients.aclose()
         await hook_client.aclose()
         db.close()
+        parser.close()
         sender_db.close()
         engine.dispose()
 
