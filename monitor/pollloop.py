@@ -8,7 +8,7 @@ loop: its lease simply runs out and the feed is claimed again.
 
 While feeds keep coming due, the loop holds up to one batch of claims ahead of
 its free slots, so a finished poll's slot is refilled at once instead of after
-a claim's round trip (which may wait behind parsing on the database thread).
+a claim's round trip (which may wait behind other polls' stores on the database thread).
 A claim that waited so long its lease could run out mid-poll is not started;
 one still waiting at shutdown is released for another replica.
 """
@@ -187,8 +187,15 @@ class PollLoop:
     async def stop(self, timeout: float) -> None:
         """Start nothing more; give in-flight polls `timeout` seconds, then cancel the rest."""
         self.stopped = True
-        for refill in list(self._refills):
-            refill.cancel()
+        deadline = asyncio.get_running_loop().time() + timeout
+        # A claim in flight commits in the database whatever happens to its caller: let it end, so what it
+        # claimed is released below instead of staying leased to a stopped replica.
+        try:
+            async with asyncio.timeout(timeout):
+                await self._claiming.acquire()
+            self._claiming.release()
+        except TimeoutError:
+            log.warning("a claim did not end before the stop; its feeds wait for their leases")
         waiting = [(c.state.id, c.token) for c in self.ready]
         self.ready.clear()
         if waiting:  # never started: due again now, for any replica, rather than when their leases end
@@ -201,7 +208,7 @@ class PollLoop:
         pending = set(self.inflight)
         if not pending:
             return
-        _, late = await asyncio.wait(pending, timeout=timeout)
+        _, late = await asyncio.wait(pending, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,3 +88,28 @@ def test_a_claim_that_waited_too_long_for_a_slot_is_not_polled(tmp_path: Path) -
         fetched = [r.path[1:] for r in server.requests]
         assert late not in fetched and sorted(fetched) == sorted(set(NAMES) - {late})
         assert counts == {"new": 2, "expired": 1}
+
+
+async def stop_while_claiming(config_path: Path) -> set[str]:
+    """Stop the loop while its claim waits for the database thread; then what another replica can claim."""
+    config = load_config(config_path)
+    async with open_resources(config, "r1") as rt:
+        loop = PollLoop(rt.ctx, rt.replica, lambda: {f.name: f for f in config.feeds})
+        await rt.db(all_due, rt.engine)
+        busy = threading.Event()
+        held = asyncio.ensure_future(rt.db(busy.wait, 5))  # the database thread is busy a moment
+        claiming = asyncio.ensure_future(loop.fill())  # its claim queues behind that
+        await asyncio.sleep(0.05)
+        stopping = asyncio.ensure_future(loop.stop(timeout=5))
+        await asyncio.sleep(0.05)
+        busy.set()
+        await asyncio.gather(held, claiming, stopping)
+        other = await rt.db(claims.claim_due, rt.engine, "r2", 10, 60)
+    return {c.state.name for c in other}
+
+
+def test_stopping_while_a_claim_is_in_flight_gives_back_what_it_claimed(tmp_path: Path) -> None:
+    with LoopbackServer() as server:
+        claimable = asyncio.run(stop_while_claiming(three_feeds(tmp_path, server)))
+        assert server.requests == []  # a stopped loop starts no poll with what it claimed
+        assert claimable == set(NAMES)  # due now for another replica, not after the lease
