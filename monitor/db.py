@@ -6,6 +6,7 @@ Migrations are a numbered list applied in order, each recorded in
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from monitor import models
 from monitor.errors import StoreError
 
+log = logging.getLogger("monitor.db")
 Migration = Callable[[Connection], None]
 
 
@@ -399,7 +401,12 @@ def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
 # Replicas starting together migrate one at a time (released at commit). Advisory locks are per database;
 # keyed on the schema too, a migration never waits for one in another schema of the same database (another
 # deployment, or a test).
-_MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(4242010, hashtext(coalesce(current_schema(), '')))"
+_MIGRATION_KEY = "4242010, hashtext(coalesce(current_schema(), ''))"
+_MIGRATION_LOCK = f"SELECT pg_advisory_xact_lock({_MIGRATION_KEY})"
+_TRY_MIGRATION_LOCK = f"SELECT pg_try_advisory_xact_lock({_MIGRATION_KEY})"
+# A migration of a large history takes minutes (rebuilding an index over a million items), longer than the
+# sessions' lock_timeout: a replica that starts meanwhile waits this long for it, instead of failing.
+MIGRATION_WAIT = "15min"
 
 
 def migrate(engine: Engine) -> int:
@@ -407,7 +414,7 @@ def migrate(engine: Engine) -> int:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             models.add_postgresql_conditions()  # before any DDL: its partial indexes' conditions
-            conn.exec_driver_sql(_MIGRATION_LOCK)
+            _wait_for_other_migrations(conn)
         models.SCHEMA_VERSION.create(conn, checkfirst=True)
         done = {row[0] for row in conn.execute(sa.text("SELECT version FROM schema_version"))}
         for version, step in enumerate(MIGRATIONS, start=1):
@@ -419,6 +426,16 @@ def migrate(engine: Engine) -> int:
                 {"version": version, "applied_at": datetime.now(UTC)},
             )
     return len(MIGRATIONS)
+
+
+def _wait_for_other_migrations(conn: Connection) -> None:
+    """Take the migration lock; when another process holds it, say so and wait for it (up to
+    MIGRATION_WAIT, this transaction only)."""
+    if conn.exec_driver_sql(_TRY_MIGRATION_LOCK).scalar():
+        return
+    log.info("waiting for another process to finish migrating this database", extra={"up_to": MIGRATION_WAIT})
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_WAIT}'")
+    conn.exec_driver_sql(_MIGRATION_LOCK)
 
 
 def store_error(url: str, error: BaseException) -> StoreError:

@@ -3,9 +3,12 @@ retention."""
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -93,6 +96,37 @@ def test_a_migration_waits_for_one_in_its_own_schema_only(pg_url: str, other_pg_
             same.result(timeout=20)
     finally:
         holder.dispose()
+
+
+@pytest.mark.postgres
+def test_a_replica_waits_out_a_migration_longer_than_its_lock_timeout(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A large history's migration outlasts the sessions' lock_timeout (30 s; 0.2 s here): a replica that
+    starts meanwhile says it waits, and migrates once the other is done, instead of failing to start."""
+    caplog.set_level(logging.INFO, "monitor.db")
+    holder, waiter = db.create_engine(pg_url), db.create_engine(pg_url)
+    # After the monitor's own session settings: a lock wait shorter than the migration below.
+    sa.event.listen(waiter, "connect", lambda conn, _: _set_lock_timeout(conn, "200ms"))
+    try:
+        with holder.begin() as conn, ThreadPoolExecutor(1) as pool:
+            conn.exec_driver_sql(db._MIGRATION_LOCK)  # another replica's long migration
+            waiting = pool.submit(migrate, waiter)
+            time.sleep(1.0)  # five lock timeouts
+            assert not waiting.done()
+            conn.commit()
+            assert waiting.result(timeout=20) == len(MIGRATIONS)
+    finally:
+        holder.dispose()
+        waiter.dispose()
+    said = [r for r in caplog.records if r.name == "monitor.db" and getattr(r, "up_to", None)]
+    assert [r.up_to for r in said] == [db.MIGRATION_WAIT]  # type: ignore[attr-defined]
+
+
+def _set_lock_timeout(dbapi_connection: Any, value: str) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = '{value}'")
+    dbapi_connection.commit()
 
 
 def test_second_cycle_stores_nothing_new(engine: sa.Engine) -> None:
