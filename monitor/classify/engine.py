@@ -24,6 +24,7 @@ _FIRST_WORDS = {
 _COORDINATION = re.compile(r"\s*(?:,|,?\s*and|&|as\s+well\s+as)\s*(?:the\s+)?", re.IGNORECASE)
 _RELATIVE = re.compile(r"(?:'s\b|\s*,\s*(?:which|who)\b)", re.IGNORECASE)
 _RELATIVE_CUE = re.compile(r"(?:which|who)\b", re.IGNORECASE)
+_PERSON_RELATIVE = re.compile(r"\bwho\b", re.IGNORECASE)
 _BY = re.compile(r"\bby\s+(?:the\s+)?$", re.IGNORECASE)
 _AGENT = re.compile(r"\s*(?:\w+ly\s+)?by\s+(?:the\s+)?", re.IGNORECASE)  # right after a passive trigger
 # Rules share keys: test each distinct key once per sentence, then pick the rules holding one.
@@ -108,6 +109,10 @@ def classify(
     # Sentences that name no target ("The assets frozen by Washington ...") still tell who and when.
     support = valid + [c for c in found if "target:none" in c.cues and c.index > 0]
     chosen = _fill_actor(_main_event(valid), support, texts)
+    unconfirmed = _unconfirmed(chosen, texts)
+    if unconfirmed:
+        cues = (*chosen.cues, f"unconfirmed:{unconfirmed}")
+        return _no_event([replace(chosen, reject="speculative", cues=cues)])
     if not chosen.codes:  # an act with nobody doing it ("Does the world need to recognise ...?")
         return _no_event([replace(chosen, reject="not_relevant", cues=(*chosen.cues, "actor:none"))])
     return _decide(chosen, support, baseline, texts[0])
@@ -562,7 +567,7 @@ def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int
     """The first name after the trigger, within its clause: ours, another target, or none."""
     text, end = candidate.sentence, candidate.end
     own = {mention.code for mention in candidate.actors}
-    limit = min(clause_end, end + len(_first_words(text[end:], 12)))
+    limit = min(clause_end, _object_limit(text, end))
     for mention in mentions:
         if mention.start < end or mention.kind == "region" or (mention.code and mention.code in own):
             continue
@@ -584,10 +589,19 @@ def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int
     return None
 
 
+def _object_limit(text: str, end: int) -> int:
+    """Where the object of a trigger ending at `end` must be named: within 12 words, a sum of money
+    counting as one ("reward offers of up to $10 million each for information on Taliban ministers")."""
+    count = 12 + sum(_words(match.group()) - 1 for match in R.MONEY.finditer(text, end, end + 160))
+    ends = [word.end() for _number, word in zip(range(count), _WORD.finditer(text, end), strict=False)]
+    return ends[-1] if len(ends) == count else len(text)
+
+
 def _names_other_object(candidate: Candidate, mentions: list[Mention]) -> bool:
     """A noun trigger whose "of"/"for" object is named and is not ours."""
     text = candidate.sentence
-    if not R.NOUN_OBJECT.match(text, candidate.end):
+    granted_to = candidate.rule.event_type == "recognition" and R.GRANTED_TO.match(text, candidate.end)
+    if not (R.NOUN_OBJECT.match(text, candidate.end) or granted_to):
         return False
     following = next((m for m in mentions if m.start >= candidate.end), None)
     return (
@@ -619,8 +633,10 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
         candidate.cues = (f"planned:{double.group()}",)
         return
     before = _blank_pseudo_negations(raw_before)
-    reported = _cue(_REPORTED, before) or (candidate.actors and _interested_source(text[: candidate.start]))
+    interested = candidate.actors and _interested_source(text[: candidate.start])
+    reported = _cue(_REPORTED, before) or interested
     candidate.cues = (f"reported:{reported.strip()}",) if reported else ()
+    candidate.cues += ("source:interested",) if interested else ()
     # A claim answered by a denial later in the sentence ("Taliban say X recognised them; X denies").
     denied = reported and R.LATER_DENIAL.search(text, candidate.start)
     if candidate.rule.cause_negated:
@@ -672,7 +688,23 @@ def _set_modality(candidate: Candidate, clause: int, after: str) -> None:
 
 
 def _interested_source(text: str) -> str | None:
+    """ "Taliban say ...", or a Taliban speaker before a colon ("Mujahid: X has recognised ...")."""
     match = R.INTERESTED_SOURCE.search(text)
+    if match:
+        return match.group()
+    speaker = R.SPEAKER.match(text)
+    if speaker and any(mention.kind == "taliban" for mention in find_mentions(speaker.group(1))):
+        return speaker.group()
+    return None
+
+
+def _unconfirmed(chosen: Candidate, texts: list[str]) -> str | None:
+    """An interested party's claim that the item then says nobody confirmed ("X officials did not
+    comment"): the Taliban's word alone, no step of X."""
+    if "source:interested" not in chosen.cues:
+        return None
+    rest = " ".join([chosen.sentence[chosen.end :], *texts[chosen.index + 1 :]])
+    match = R.UNCONFIRMED.search(rest)
     return match.group() if match else None
 
 
@@ -698,22 +730,25 @@ def _planned_cue(candidate: Candidate, before: str, after: str) -> str | None:
 def _set_history(candidate: Candidate, window: str, trigger: int, published: datetime.date | None) -> None:
     """`window`: the clause up to the trigger and the first words after it; `trigger`: where it starts.
 
-    A cue inside the trigger's own words is the act itself ("exemptions, which expired")."""
+    A cue inside the trigger's own words is the act itself ("exemptions, which expired"); a cue in a
+    "who" clause after it tells of the person ("sanctions on an official who resigned"), not of the act."""
     span_end = trigger + candidate.end - candidate.start
+    person = _PERSON_RELATIVE.search(window, span_end)
+    about_act = window[: person.start()] if person else window
     candidate.past = tuple(
-        window[match.start() : match.end()]
-        for match in _cue_matches(_PAST, window)
-        if not _aside_of_actor(window, match, trigger) and not trigger <= match.start() < span_end
+        about_act[match.start() : match.end()]
+        for match in _cue_matches(_PAST, about_act)
+        if not _aside_of_actor(about_act, match, trigger) and not trigger <= match.start() < span_end
     )
     candidate.ongoing = tuple(
-        window[match.start() : match.end()]
-        for match in _cue_matches(_ONGOING, window)
+        about_act[match.start() : match.end()]
+        for match in _cue_matches(_ONGOING, about_act)
         # "extends the emergency, keeping assets blocked": keeping is the renewal's effect, not the news
-        if not (R.KEEP_CUE.match(window[match.start() : match.end()]) and match.start() >= span_end)
+        if not (R.KEEP_CUE.match(about_act[match.start() : match.end()]) and match.start() >= span_end)
     )
     candidate.dated = tuple(
-        window[match.start() : match.end()]
-        for match in _cue_matches(_DATED, window)
+        about_act[match.start() : match.end()]
+        for match in _cue_matches(_DATED, about_act)
         if _is_past(match, published)  # reads the month case-blind
     )
 
@@ -748,11 +783,29 @@ def _fill_actor(chosen: Candidate, valid: list[Candidate], texts: list[str]) -> 
             return replace(chosen, actors=other.actors, actor_from="item")
     if chosen.actors:
         return chosen
+    regime = _regime_named(texts) if chosen.rule.event_type.startswith("sanctions") else None
+    if regime is not None:
+        return replace(chosen, actors=(regime,), actor_from="item")  # "the 1988 travel ban": the UN's
     for text in texts:
         for mention in find_mentions(text):
-            if mention.kind in ACTOR_KINDS and not R.PREPOSITION_BEFORE.search(text[: mention.start]):
+            if mention.kind in ACTOR_KINDS and not _object_of_preposition(text, mention):
                 return replace(chosen, actors=(mention,), actor_from="item")
     return chosen
+
+
+def _regime_named(texts: list[str]) -> Mention | None:
+    """The UN, as the owner of the 1988 regime named somewhere in the item."""
+    for text in texts:
+        match = R.REGIME.search(text)
+        if match:
+            return Mention(match.start(), match.end(), match.group(), "body", "UN")
+    return None
+
+
+def _object_of_preposition(text: str, mention: Mention) -> bool:
+    """ "to Doha", and "Beijing" in "trips to Doha and Beijing": a place, not who acts."""
+    before = text[: mention.start]
+    return bool(R.PREPOSITION_BEFORE.search(before) or R.COORDINATED_OBJECT_BEFORE.search(before))
 
 
 def _decide(chosen: Candidate, valid: list[Candidate], baseline: Baseline, title: str) -> Decision:

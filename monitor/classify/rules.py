@@ -102,7 +102,12 @@ RULES: tuple[Rule, ...] = (
         "diplomatic_upgrade",
         re.compile(
             r"\b(?:(?:accept|accredit|admit|allow|greenlight|green-light|approv|permit|authori[sz]|welcom)\w*"
-            r"|host(?:s|ed|ing)?\b|let(?:s|ting)?\b)" + gap(5) + _ENVOY + r"\b",
+            r"|host(?:s|ed|ing)?\b|let(?:s|ting)?\b"
+            # the host's consent to a nominee, the step before credentials: "gave agrément to the envoy"
+            r"|agr[eé]ment\b|(?:giv(?:e|es|en|ing)|gave|grant\w*)\s+(?:[\w'-]+\s+)?(?:agreement|consent)\b)"
+            + gap(5)
+            + _ENVOY
+            + r"\b",
             _I,
         ),
         8,
@@ -402,12 +407,17 @@ RULES: tuple[Rule, ...] = (
             + r"|sanctions\s+regime|listings|designations"
             + r"|(?:national|assets?|sanctions|Afghanistan|Afghan)\s+(?:national\s+)?emergency)\b"
             + r"(?![\w'-]*\s*(?:exemptions?|waivers?|licen[cs]es?|carve-?outs?))"
+            # the regime's monitors: "renews the mandate of the 1988 Monitoring Team"
+            r"|\b(?:renew|extend|prolong)\w*"
+            + gap(3)
+            + r"mandate\s+of\s+(?:[\w'-]+\s+){0,6}?monitoring\s+team\b"
+            r"|\b(?:renew|extend|prolong)\w*" + gap(6) + r"monitoring\s+team['’]s\s+mandate\b"
             r"|\bcontinuation\s+of\s+(?:the\s+)?national\s+emergency\b"
             r"|\bnational\s+emergency\b[^.;]{0,120}?\bis\s+continued\b",
             _I,
         ),
         8,
-        keys=(*_SANCTION_KEYS, "emergency", "listings", "designations"),
+        keys=(*_SANCTION_KEYS, "emergency", "listings", "designations", "monitoring"),
         act="measures",
     ),
     Rule(
@@ -585,7 +595,11 @@ PLANNED_AFTER = re.compile(
 )
 APPEAL = re.compile(
     r"\b(?:urg(?:e|es|ed|ing)|call(?:s|ed|ing)?\s+(?:on|for|upon)|calls?\s+to|ask(?:s|ed|ing)?|appeal\w*"
-    r"|demand\w*|press(?:es|ed|ing)?|lobb\w*|push(?:es|ed|ing)?|petition\w*|encourag\w*|recommend\w*)\b",
+    r"|demand\w*|press(?:es|ed|ing)?|lobb\w*|push(?:es|ed|ing)?|petition\w*|encourag\w*|recommend\w*"
+    # advocacy for someone else's step: "would support lifting UN sanctions", "work for their removal"
+    r"|advocat\w*|work(?:s|ed|ing)?\s+(?:for|towards?)|(?:support|back)(?:s|ed|ing)?(?=\s+(?:the\s+)?$))\b"
+    # a view of what another should do: "told reporters that the US should unfreeze", "says Kabul should"
+    r"|\b(?:that|says?|said|argues?|argued|insists?|insisted|believes?)\s+(?:the\s+)?(?:[\w'-]+\s+){1,2}?should\b",
     _I,
 )
 # Speculation by the writer or a third party: neither a step nor a plan of the actor.
@@ -593,6 +607,7 @@ SPECULATION = re.compile(
     r"\b(?:unclear|uncertain|unknown|not\s+clear|not\s+known)\s+(?:whether|if)\b"
     r"|\b(?:will|to)\s+(?:\w+\s+)?decide\b|\bdecide\s+(?:whether|if|on)\b"
     r"|\b(?:take|make)s?\s+(?:a\s+|the\s+)?decision\s+(?:on|about|whether)\b|\bin\s+concert\s+with\b"
+    r"|\b(?:will|would|to)\s+be\s+decided\b"  # "recognition will be decided with neighbours"
     r"|\b(?:will|would)\s+(?:eventually\s+|sooner\s+or\s+later\s+)?have\s+to\b|\b(?:must|ought\s+to)\b"
     r"|\bsooner\s+or\s+later\b"
     # an open question, not one being studied ("studying whether to" is a plan: PLANNED)
@@ -621,6 +636,15 @@ REPORTED = re.compile(
 )
 INTERESTED_SOURCE = re.compile(
     r"\b(?:" + _MOVEMENT + r"|Kabul)(?:'s)?\s+(?:\w+\s+){0,3}?(?:claim\w*|said|say|says|announc\w*)\b"
+)
+# A speaker before a colon at the start: "Mujahid: Turkey has recognised ..." (engine checks who speaks).
+SPEAKER = re.compile(r"^([^:;]{1,60}):\s")
+# Nobody confirms a claim: "Turkish officials did not comment", "could not be independently verified".
+UNCONFIRMED = re.compile(
+    r"\b(?:did\s+not|didn't|declined\s+to|would\s+not|refused\s+to|(?:has|have|had)\s+not)\s+(?:yet\s+|immediately\s+"
+    r"|publicly\s+)?(?:comment|confirm|respond)\w*|\bno\s+(?:immediate\s+|official\s+)?(?:comment|confirmation)\b"
+    r"|\b(?:could|can)\s*(?:not|n't)\s+be\s+(?:independently\s+)?(?:confirmed|verified|reached)\b|\bunconfirmed\b",
+    _I,
 )
 # Of the ongoing cues, those that say nothing changed: not news even for a fact the baseline lacks.
 KEEP_CUE = re.compile(r"(?:keep|kept|maintain|uphold|upheld)", re.I)
@@ -716,8 +740,19 @@ CLAUSE_BREAK = re.compile(
 )
 # A clause opened by one of these is subordinate: an act told there in the past is background.
 SUBORDINATE = re.compile(r"\W*(?:though|although|while|whereas|after|before|even\s+as|despite)\b", _I)
+# The second of two places after one preposition: "trips to Doha and Beijing".
+COORDINATED_OBJECT_BEFORE = re.compile(
+    r"\b(?:for|of|in|to|with|on|from|at|into|towards?|between|via)\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?"
+    r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:the\s+)?$"
+)
 PREPOSITION_BEFORE = re.compile(
     r"\b(?:for|of|in|to|with|on|from|against|by|at|into|towards?|about|over|under|between|inside)\s+(?:the\s+)?$",
+    _I,
+)
+# A sum of money beside a reward or a release: one item, however many words it takes.
+MONEY = re.compile(
+    r"(?:\bof\s+)?(?:\bup\s+to\s+)?(?:US)?\$\s?\d[\d.,]*(?:\s*(?:million|billion|mn|bn|m)\b)?"
+    r"(?:\s+(?:each|apiece))?",
     _I,
 )
 # List entries named by count, not by name, in a summary: "deleted one name from Annex I" (the headline
@@ -760,7 +795,7 @@ ONGOING = re.compile(
     r"\balready\b|\b(?:first|only)\s+(?:country|state|nation|government)\s+(?:in\s+the\s+world\s+)?"
     r"(?:so\s+far\s+)?to\b|\bremain\w*\s+(?:frozen|in\s+force|in\s+place|in\s+effect|out\s+of\s+reach|intact"
     r"|unchanged|blocked|listed)\b|\bstill\b|\bcontinu\w*\s+to\b|\bha[sd]\s+had\b|\birreversible\b"
-    r"|\bnot\s+be\s+revisited\b|\bexisting\b|\bunchanged\b|\bin\s+force\b"
+    r"|\bnot\s+be\s+revisited\b|\bexisting\b|\bunchanged\b|(?<!back\s)(?<!again\s)\bin\s+force\b"
     r"|\bstay(?:s|ed|ing)?\s+(?:frozen|in\s+force|in\s+place|in\s+effect|blocked|listed)\b"
     r"|\b(?:have|has)\s+been\s+(?:[\w-]+\s+){0,1}?(?:frozen|blocked|listed|sanctioned|banned|designated)\b"
     r"|\b(?:remain|stay)(?:s|ed)?\b(?!\s+(?:to|a|an|the|open|committed|ready|willing|silent|unclear))"
@@ -830,6 +865,8 @@ REGIME = re.compile("|".join(re.escape(name).replace(r"\ ", r"\s+") for name in 
 # Only checked once no target was found in or after the trigger.
 NAMED_OBJECT = re.compile(r"\s+(?i:on|against)\s+(?:the\s+)?[A-Z][a-z]")
 NOUN_OBJECT = re.compile(r"\s+(?:of|for)\s+", _I)
+# Who is recognised, in translated English: "accorded recognition to the Syrian government".
+GRANTED_TO = re.compile(r"\s+to\s+", _I)
 POSSESSIVE_AFTER = re.compile(r"['’]s?\b")
 OUTWARD = re.compile(r"\b(?:to|in)\s+(?:Taliban-[\w-]+\s+)?(?:Kabul|Afghanistan)\b", _I)
 # A terrorist or banned-organisations list (a state's own), as opposed to a sanctions list of people.
