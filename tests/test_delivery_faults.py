@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from httpserver import LoopbackServer, RecordedRequest, Reply
 from rawserver import RawReceiver, TcpProxy, drip, endless_body
 from support import BASELINE
@@ -437,3 +438,55 @@ def test_a_feed_retry_after_of_ten_to_the_twelve_is_capped_shown_and_noticed(tmp
         hours=6, minutes=1
     )  # defaults.backoff_cap, not 31 700 years
     assert [n["status"] for n in notices] == ["failing"]  # once, when it crossed failing_after
+
+
+def test_old_deliveries_are_judged_once_per_idle_period_however_often_the_sender_wakes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every poll that stores an event wakes the sender. Judging old rows at every wake-up would queue one
+    write transaction per poll behind the polls' own stores (a burst of alerts waited on them); they are
+    judged once per idle period, and a row past max_age still dies loudly."""
+    with LoopbackServer() as srv:
+        srv.route("/feed", Reply(200, feed(KZ)))
+        srv.route("/good", Reply(503))  # kept pending, retried after the 10 s backoff step
+        config = load_config(config_file(tmp_path, srv.url("/feed"), {"good": ("generic", srv.url("/good"))}))
+
+        async def scenario() -> list[float]:
+            async with resources.open_resources(config) as rt:
+                await resources.poll_all(rt, config.enabled_feeds)
+                await resources.drain_outbox(rt, 1)  # the first attempt fails: pending, next try in 10 s
+                with closing(sqlite3.connect(tmp_path / "monitor.db")) as db, db:  # past max_age, due
+                    db.execute(
+                        "UPDATE deliveries SET created_at = datetime('now', '-2 hours'), "
+                        "next_attempt_at = datetime('now', '-1 minute')"
+                    )
+                judged: list[float] = []
+                sa.event.listen(rt.engine, "before_cursor_execute", _note_expiry_passes(judged))
+                rt.sender.idle = 1.0
+                stop = asyncio.Event()
+                sender = asyncio.create_task(rt.sender.run(stop))
+                for _ in range(40):  # forty polls storing events within 0.8 s
+                    rt.sender.wake()
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.5)  # past one idle period
+                rt.sender.wake()
+                await asyncio.sleep(0.2)
+                stop.set()
+                await asyncio.wait({sender}, timeout=3)
+                return judged
+
+        judged = asyncio.run(scenario())
+    assert len(judged) == 2 and judged[1] - judged[0] >= 1.0  # at start, then once the idle period passed
+    assert [r["status"] for r in deliveries(config.path, {})] == ["dead"]
+    lost = [r for r in caplog.records if r.getMessage() == "alert lost: delivery is dead"]
+    assert [r.reason for r in lost] == ["expired"]  # type: ignore[attr-defined]
+
+
+def _note_expiry_passes(times: list[float]) -> Callable[..., None]:
+    """A listener noting when outbox.expire's statement (it judges old deliveries) reaches the database."""
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("UPDATE deliveries") and "coalesce(deliveries.age_from" in statement:
+            times.append(time.monotonic())
+
+    return note
