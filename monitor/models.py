@@ -3,14 +3,18 @@
 Rows are not domain types: store.py converts between the two, so a column can
 change without changing a webhook payload. The classes declare the schema; queries use their tables through
 the typed names at the end (FEEDS, ITEMS, ...), as SQLAlchemy Core statements.
-"""
 
-from __future__ import annotations
+Every command that opens the database imports this module, so its cost is start-up time (issue 13). Two
+choices keep it down: no `from __future__ import annotations` (pydantic and SQLAlchemy evaluate every field's
+annotation when a class is built; as strings, each is compiled and evaluated, twice), and `defer_build` (no
+row is ever validated through pydantic, so no validator is built unless something asks for one).
+"""
 
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ConfigDict
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -44,11 +48,19 @@ def utc_day(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str
     return sa.func.substr(sa.cast(column, sa.String), 1, 10)  # SQLite stores UTC text
 
 
+class _Table(SQLModel):
+    """The base of every table class below."""
+
+    # Merged into SQLModel's own config at class creation; sqlmodel types the attribute as its private
+    # SQLModelConfig, a ConfigDict with its table keys.
+    model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]
+
+
 def utc_column(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 
 
-class Feed(SQLModel, table=True):
+class Feed(_Table, table=True):
     """One configured feed and its polling state."""
 
     __tablename__ = "feeds"
@@ -81,7 +93,7 @@ class Feed(SQLModel, table=True):
     event_report_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # event reports
 
 
-class Event(SQLModel, table=True):
+class Event(_Table, table=True):
     """One development (a cluster of reports), e.g. Kazakhstan recognises the Taliban government."""
 
     __tablename__ = "events"
@@ -131,7 +143,7 @@ def _unpruned(name: str, *columns: str, also: str = "") -> sa.Index:
     return _partial(name, *columns, sqlite=f"pruned = 0{extra}", postgresql=f"NOT pruned{extra}")
 
 
-class Item(SQLModel, table=True):
+class Item(_Table, table=True):
     """One feed entry, with the classifier's decision about it."""
 
     __tablename__ = "items"
@@ -173,7 +185,7 @@ class Item(SQLModel, table=True):
     event_id: int | None = Field(default=None, foreign_key="events.id")
 
 
-class Notice(SQLModel, table=True):
+class Notice(_Table, table=True):
     """A feed-health notice (failing, recovered, silent)."""
 
     __tablename__ = "notices"
@@ -185,7 +197,7 @@ class Notice(SQLModel, table=True):
     created_at: datetime | None = utc_column(index=True)
 
 
-class Webhook(SQLModel, table=True):
+class Webhook(_Table, table=True):
     """A configured webhook target's health (its URL and secret live only in the config)."""
 
     __tablename__ = "webhooks"
@@ -206,7 +218,7 @@ class Webhook(SQLModel, table=True):
     paused_until: datetime | None = utc_column()
 
 
-class Delivery(SQLModel, table=True):
+class Delivery(_Table, table=True):
     """The outbox: one row per (event or notice, webhook). Written with the event, in one transaction."""
 
     __tablename__ = "deliveries"
@@ -235,7 +247,7 @@ class Delivery(SQLModel, table=True):
     age_from: datetime | None = utc_column()  # max_age counts from here when set (a retry, a fixed target)
 
 
-class EventKey(SQLModel, table=True):
+class EventKey(_Table, table=True):
     """One row per event identity (type, actor, modality). Creating or joining an event first upserts this
     row, which locks it until the transaction ends: two replicas reporting one development take turns, and
     the second finds the first's event (store.save_items)."""
@@ -246,7 +258,7 @@ class EventKey(SQLModel, table=True):
     touched_at: datetime | None = utc_column()
 
 
-class Replica(SQLModel, table=True):
+class Replica(_Table, table=True):
     """A `monitor run` process sharing the database: registered at start, heartbeat while it runs."""
 
     __tablename__ = "replicas"
@@ -260,7 +272,7 @@ class Replica(SQLModel, table=True):
     claims: int = 0  # feeds claimed since start
 
 
-class Lease(SQLModel, table=True):
+class Lease(_Table, table=True):
     """A named piece of work (a chore) held by one replica until `expires_at`."""
 
     __tablename__ = "leases"
@@ -271,7 +283,7 @@ class Lease(SQLModel, table=True):
     expires_at: datetime | None = utc_column()
 
 
-class ItemDay(SQLModel, table=True):
+class ItemDay(_Table, table=True):
     """Items first seen per UTC day, kept by store.save_items: `stats` reads days without counting items."""
 
     __tablename__ = "item_days"
@@ -284,7 +296,7 @@ class ItemDay(SQLModel, table=True):
 NO_ACTOR = ""  # event_counts' key for events without an actor (a primary key cannot hold NULL)
 
 
-class EventCount(SQLModel, table=True):
+class EventCount(_Table, table=True):
     """Events recorded per type, per actor and per UTC day of detection, kept by monitor.event_counts in the
     events' transaction: `stats` reads these few rows instead of grouping every event."""
 
@@ -295,7 +307,7 @@ class EventCount(SQLModel, table=True):
     events: int = 0
 
 
-class SchemaVersion(SQLModel, table=True):
+class SchemaVersion(_Table, table=True):
     """Applied migrations."""
 
     __tablename__ = "schema_version"
@@ -304,7 +316,7 @@ class SchemaVersion(SQLModel, table=True):
     applied_at: datetime | None = utc_column()
 
 
-class ListEntry(SQLModel, table=True):
+class ListEntry(_Table, table=True):
     """A tracked (selected) entry of an official sanctions list, as of its last fetch."""
 
     __tablename__ = "list_entries"
@@ -321,7 +333,7 @@ class ListEntry(SQLModel, table=True):
     updated_at: datetime | None = utc_column()
 
 
-class ListChange(SQLModel, table=True):
+class ListChange(_Table, table=True):
     """An entry added to, removed from or amended on a list; `item_id` is its row in `items`."""
 
     __tablename__ = "list_changes"
@@ -340,7 +352,7 @@ class ListChange(SQLModel, table=True):
     detected_at: datetime | None = utc_column(index=True)
 
 
-class ListState(SQLModel, table=True):
+class ListState(_Table, table=True):
     """The last good fetch of a list: its size guards the next one."""
 
     __tablename__ = "list_state"
