@@ -42,8 +42,7 @@ from sqlalchemy.exc import ArgumentError
 
 from monitor.domain import EventType
 from monitor.errors import ConfigError
-from monitor.notify.kinds import KINDS
-from monitor.notify.kinds import Kind as WebhookKind
+from monitor.notify.names import Kind as WebhookKind
 from monitor.notify.sign import MIN_KEY_BYTES, PREFIX, validate_secret
 
 __all__ = [
@@ -253,7 +252,7 @@ class WebhookConfig(_Model):
     """One alert target. `url` and `secret` are secrets: never log them."""
 
     name: Name
-    kind: WebhookKind  # the registry's names (monitor/notify/kinds.py)
+    kind: WebhookKind  # the registry's names (monitor/notify/names.py)
     url: SecretHttpUrl
     secret: SecretStr | None = None
     filter: WebhookFilter = Field(default_factory=WebhookFilter)
@@ -261,6 +260,10 @@ class WebhookConfig(_Model):
 
     @model_validator(mode="after")
     def _check_signing_secret(self) -> WebhookConfig:
+        # The registry imports every renderer: loaded here, where a webhook is configured, and not by every
+        # command that loads a config (a read-only query renders nothing).
+        from monitor.notify.kinds import KINDS
+
         if KINDS[self.kind].signed and self.secret is not None:
             _check_whsec(self.secret.get_secret_value())
         return self

@@ -5,22 +5,41 @@ sends `Rendered.body` byte for byte with its headers and query, and passes the
 answer to `interpret`, which returns on success or raises a DeliveryError
 subclass that says what to do next. The kinds, and what differs between them,
 are listed once, in kinds.py.
+
+Names are loaded on first use (as monitor.classify's are): the config imports `names.Kind` from this
+package, and a command that only reads the history must not import every renderer on the way.
 """
 
 from __future__ import annotations
 
-from monitor.notify.base import Rendered
-from monitor.notify.kinds import KINDS, NAMES, REGISTRY, Kind, WebhookKind, kind
-from monitor.notify.response import interpret, min_interval, rate_wait, retry_after
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Bound now: a lazy `sign` would be shadowed by the submodule of that name once any module imports it.
 from monitor.notify.sign import generate_secret, sign, validate_secret
-from monitor.notify.text import Message
 
+if TYPE_CHECKING:
+    from monitor.notify.base import Rendered
+    from monitor.notify.kinds import KINDS, NAMES, REGISTRY, WebhookKind, kind, render
+    from monitor.notify.names import Kind
+    from monitor.notify.response import interpret, min_interval, rate_wait, retry_after
+    from monitor.notify.text import Message
 
-def render(kind_name: str, message: Message, *, msg_id: str, timestamp: int, secret: str | None) -> Rendered:
-    """The request for one delivery attempt. `msg_id` is the delivery's id (the same on every retry),
-    `timestamp` this attempt's unix seconds; `secret` signs `generic` bodies and is ignored by chat kinds."""
-    return kind(kind_name).render(message, msg_id, timestamp, secret)
-
+_HOMES = {
+    "Rendered": "base",
+    "KINDS": "kinds",
+    "NAMES": "kinds",
+    "REGISTRY": "kinds",
+    "WebhookKind": "kinds",
+    "kind": "kinds",
+    "render": "kinds",
+    "Kind": "names",
+    "interpret": "response",
+    "min_interval": "response",
+    "rate_wait": "response",
+    "retry_after": "response",
+    "Message": "text",
+}
 
 __all__ = [
     "KINDS",
@@ -40,3 +59,12 @@ __all__ = [
     "sign",
     "validate_secret",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'monitor.notify' has no attribute {name!r}")
+    value = getattr(import_module(f"monitor.notify.{home}"), name)
+    globals()[name] = value
+    return value

@@ -1,20 +1,20 @@
 """The webhook kinds, in one registry: how each renders, how often it may be posted to, what its answers mean.
 
-Adding a kind is one entry here and its name in `Kind`; config validation (`webhooks[].kind`), rendering,
-pacing, the reading of answers and the README's list of kinds all read from here.
+Adding a kind is one entry here and its name in `Kind` (names.py); config validation (`webhooks[].kind`),
+rendering, pacing, the reading of answers and the README's list of kinds all read from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import get_args
 
 from monitor.notify import discord, generic, googlechat, mattermost, ntfy, slack, teams
 from monitor.notify.base import Rendered
+from monitor.notify.names import Kind
 from monitor.notify.text import Message
 
-Kind = Literal["slack", "discord", "teams", "generic", "mattermost", "ntfy", "googlechat"]
 # message, msg_id (the delivery's, the same on every retry), this attempt's unix seconds, signing secret
 Render = Callable[[Message, str, int, str | None], Rendered]
 
@@ -61,7 +61,7 @@ KINDS: dict[str, WebhookKind] = {kind.name: kind for kind in REGISTRY}
 NAMES: tuple[Kind, ...] = tuple(kind.name for kind in REGISTRY)
 
 if get_args(Kind) != NAMES:  # pragma: no cover - a developer's mistake, caught at import
-    raise RuntimeError("monitor.notify.kinds.REGISTRY and Kind disagree")
+    raise RuntimeError("monitor.notify.kinds.REGISTRY and monitor.notify.names.Kind disagree")
 
 
 def kind(name: str) -> WebhookKind:
@@ -70,3 +70,9 @@ def kind(name: str) -> WebhookKind:
     if found is None:
         raise ValueError(f"unknown webhook kind {name!r}; expected one of {', '.join(NAMES)}")
     return found
+
+
+def render(kind_name: str, message: Message, *, msg_id: str, timestamp: int, secret: str | None) -> Rendered:
+    """The request for one delivery attempt. `msg_id` is the delivery's id (the same on every retry),
+    `timestamp` this attempt's unix seconds; `secret` signs `generic` bodies and is ignored by chat kinds."""
+    return kind(kind_name).render(message, msg_id, timestamp, secret)
