@@ -47,7 +47,8 @@ from sqlalchemy.engine import Connection, Engine
 from monitor import chores, history, models, outbox, store
 from monitor.config import WebhookConfig
 from monitor.db import open_database
-from monitor.domain import Decision, EventType, Evidence, FeedItem
+from monitor.domain import Decision, Evidence, FeedItem
+from monitor.events import EventType
 from monitor.parse import link_key
 
 REPO = Path(__file__).resolve().parents[1]

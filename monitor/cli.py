@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from monitor.domain import EVENT_TYPES
+from monitor import events
 from monitor.errors import ConfigError, InputError, MonitorError, StoreError
 from monitor.redact import config_redactor
 
@@ -532,7 +532,7 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
 @click.option(
     "--type",
     "event_type",
-    type=click.Choice(list(EVENT_TYPES)),
+    type=click.Choice(list(events.NAMES)),
     help="Only this event type.",
 )
 @click.option("--actor", help="A code (KZ, UN, EU) or a name (Kazakhstan).")

@@ -40,8 +40,8 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from monitor.domain import EventType
 from monitor.errors import ConfigError
+from monitor.events import EventType
 from monitor.notify.names import Kind as WebhookKind
 from monitor.notify.sign import MIN_KEY_BYTES, PREFIX, validate_secret
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-EventType = Literal["recognition", "diplomatic_upgrade", "sanctions_imposed", "sanctions_eased"]
+from monitor.events import EventType
+
 Modality = Literal["asserted", "planned", "negated"]
 # Why a decision does not alert; None when it does.
 Reason = Literal[
@@ -26,12 +27,6 @@ Reason = Literal[
     "amendment",  # a sanctions-list entry amended without a programme change: stored, not alerted
     "held",  # a sanctions-list change held by the mass-change breaker
 ]
-EVENT_TYPES: tuple[EventType, ...] = (
-    "recognition",
-    "diplomatic_upgrade",
-    "sanctions_imposed",
-    "sanctions_eased",
-)
 
 
 @dataclass(frozen=True, slots=True)

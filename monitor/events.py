@@ -1,17 +1,18 @@
 """The event types, in one registry: what each means, how it is shown, how reports of it are grouped.
 
-Adding an event type is one entry here, its name in `domain.EventType`, and the acts that make it up in
+Adding an event type is one entry here, its name in `EventType`, and the acts that make it up in
 classify/acts.py (which says which acts are one-off and which repeatable); every display and grouping
-reads from here.
+reads from here. `EventType` lives here rather than in domain.py so that a read-only command (which shows
+event types but builds no domain object) does not import domain.py's dataclasses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import get_args
+from typing import Literal, get_args
 
-from monitor.domain import EventType
+EventType = Literal["recognition", "diplomatic_upgrade", "sanctions_imposed", "sanctions_eased"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +66,4 @@ KINDS: dict[str, EventKind] = {kind.name: kind for kind in REGISTRY}
 NAMES: tuple[EventType, ...] = tuple(kind.name for kind in REGISTRY)
 
 if set(NAMES) != set(get_args(EventType)):  # pragma: no cover - a developer's mistake, caught at import
-    raise RuntimeError("monitor.events.REGISTRY and domain.EventType disagree")
+    raise RuntimeError("monitor.events.REGISTRY and EventType disagree")

@@ -24,8 +24,8 @@ from monitor.classify import Baseline, Fact, load_baseline
 from monitor.config import Config, FeedConfig
 from monitor.db import open_database
 from monitor.deliver import DrainCounts, Sender
-from monitor.domain import EventType
 from monitor.errors import StoreError
+from monitor.events import EventType
 from monitor.fetch import FetchSettings, HostClients, HostLimiter
 from monitor.metrics import Metrics
 from monitor.pipeline import Context, PollOutcome

@@ -15,7 +15,8 @@ from support import counted_and_stated
 
 from monitor import store
 from monitor.db import MIGRATIONS, migrate, open_database
-from monitor.domain import Decision, EventType, Evidence, FeedItem
+from monitor.domain import Decision, Evidence, FeedItem
+from monitor.events import EventType
 
 NOON = datetime(2026, 10, 20, 12, tzinfo=UTC)
 # 02:00 on the 21st at UTC+5 is still the 20th in UTC: the day an event counts under is its UTC day.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.domain import EventType
+from monitor.events import EventType
 
 
 @dataclass(frozen=True, slots=True)

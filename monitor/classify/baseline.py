@@ -13,10 +13,11 @@ from typing import cast
 
 import yaml
 
+from monitor import events
 from monitor.classify.acts import ACTS, is_one_off
 from monitor.classify.gazetteer import NAMES
-from monitor.domain import EVENT_TYPES, EventType
 from monitor.errors import ConfigError
+from monitor.events import EventType
 
 TARGETS = ("taliban", "afghanistan")
 _FIELDS = ("actor", "relation", "target", "act", "date", "source", "note")
@@ -129,8 +130,8 @@ def _fact(path: Path | Traversable, index: int, entry: object, line: int | None)
     if actor not in NAMES or actor == "AF":
         raise fail("actor", f"unknown actor code {entry.get('actor')!r} (use ISO alpha-2, UN or EU)")
     relation = cast(EventType, entry.get("relation"))
-    if relation not in EVENT_TYPES:
-        raise fail("relation", f"must be one of {', '.join(EVENT_TYPES)}, not {relation!r}")
+    if relation not in events.NAMES:
+        raise fail("relation", f"must be one of {', '.join(events.NAMES)}, not {relation!r}")
     target = entry.get("target", "taliban")
     if target not in TARGETS:
         raise fail("target", f"must be one of {', '.join(TARGETS)}, not {target!r}")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from monitor.classify.target import TARGET
-from monitor.domain import EventType
+from monitor.events import EventType
 
 _I = re.IGNORECASE
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from monitor.config import ListSettings
-from monitor.domain import EventType
 from monitor.errors import ParseError
+from monitor.events import EventType
 from monitor.lists.entry import ALERTING_FIELDS, ListEntry, ParsedList, substance_hash
 
 Substance = dict[str, list[str]]
