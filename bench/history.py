@@ -351,12 +351,12 @@ def shapes() -> dict[str, Callable[[Engine], object]]:
         "feeds": history.feeds,
         # Like with like: the small history holds 49 deliveries, so --limit 100 would compare 49 rows with
         # 100; at --limit 40 both sizes return 40.
-        "deliveries --limit 40": lambda e: outbox.list_deliveries(e, None, 40),
-        "deliveries --status pending": lambda e: outbox.list_deliveries(e, "pending", 100),
+        "deliveries --limit 40": lambda e: history.deliveries(e, None, 40),
+        "deliveries --status pending": lambda e: history.deliveries(e, "pending", 100),
         # Like with like: the small history holds no dead delivery (one in 50 of the settled ones, 29 at 10k)
         # and the large one 73, so at --limit 100 the large one returns 73 rows (a millisecond of making rows,
         # not of finding them). At --limit 1 both walk the same index range, as pending's 20 and 20 do.
-        "deliveries --status dead --limit 1": lambda e: outbox.list_deliveries(e, "dead", 1),
+        "deliveries --status dead --limit 1": lambda e: history.deliveries(e, "dead", 1),
     }
 
 

@@ -482,11 +482,11 @@ def deliveries(
     """The outbox: one row per delivery (webhook, event, status, attempts, last error, next attempt)."""
     if ctx.invoked_subcommand is not None:
         return
-    from monitor import history, outbox, output
+    from monitor import history, output
 
     engine = engine_for(ctx)
     redact = config_redactor(load(ctx))  # rows stored before redaction existed may hold a secret
-    rows = outbox.list_deliveries(engine, status, limit)
+    rows = history.deliveries(engine, status, limit)
     shown = [{k: _shown(history._iso(v), redact) for k, v in r.items()} for r in rows]
     if as_json or fmt != "table":
         click.echo(output.render(shown, "json" if as_json else fmt, DELIVERY_COLUMNS))
@@ -496,7 +496,7 @@ def deliveries(
             for r in shown
         ]
         click.echo(output.as_table(table, DELIVERY_TABLE_COLUMNS, output.table_width(wide)))
-    for hook in outbox.broken_webhooks(engine):
+    for hook in history.broken_webhooks(engine):
         click.echo(
             f"webhook {hook['name']} is BROKEN since {history._iso(hook['broken_at'])}: "
             f"{redact(str(hook['broken_reason']))} (fix its URL in the config; its deliveries are kept)",

@@ -1,4 +1,4 @@
-"""Read-only queries over the history: feeds, events, items, stats. Rows come back as plain dicts."""
+"""Read-only queries over the history: feeds, events, items, stats, deliveries. Rows come back as dicts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from monitor import models, search
 from monitor.errors import InputError
-from monitor.models import EVENTS, FEEDS, ITEM_DAYS, ITEMS
+from monitor.models import DELIVERIES, EVENTS, FEEDS, ITEM_DAYS, ITEMS, WEBHOOKS
 from monitor.redact import redact_url
 
 _RELATIVE = re.compile(r"^(\d+)([hdw])$")
@@ -426,3 +426,26 @@ def list_changes(
         row["before"] = json.loads(str(row["before"])) if row["before"] else None
         row["after"] = json.loads(str(row["after"])) if row["after"] else None
     return rows
+
+
+def deliveries(
+    engine: Engine, status: str | None = None, limit: int | None = None
+) -> list[dict[str, object]]:
+    """Deliveries in id order; with `limit`, the newest that many (read newest first through an index)."""
+    query = (
+        sa.select(DELIVERIES, WEBHOOKS.c.broken, WEBHOOKS.c.broken_reason, EVENTS.c.headline)
+        .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
+        .outerjoin(EVENTS, EVENTS.c.id == DELIVERIES.c.event_id)
+        .order_by(DELIVERIES.c.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(DELIVERIES.c.status == status)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)][::-1]
+
+
+def broken_webhooks(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(WEBHOOKS).where(WEBHOOKS.c.broken.is_(True)))
+        return [dict(r._mapping) for r in rows]

@@ -457,26 +457,3 @@ def load_notice(engine: Engine, notice_id: int) -> Notice:
     with engine.connect() as conn:
         row = conn.execute(query).one()
     return Notice(feed=row.feed, kind=row.kind, detail=row.detail, at=row.created_at)
-
-
-def list_deliveries(
-    engine: Engine, status: str | None = None, limit: int | None = None
-) -> list[dict[str, object]]:
-    """Deliveries in id order; with `limit`, the newest that many (read newest first through an index)."""
-    query = (
-        sa.select(DELIVERIES, WEBHOOKS.c.broken, WEBHOOKS.c.broken_reason, EVENTS.c.headline)
-        .join(WEBHOOKS, WEBHOOKS.c.name == DELIVERIES.c.webhook)
-        .outerjoin(EVENTS, EVENTS.c.id == DELIVERIES.c.event_id)
-        .order_by(DELIVERIES.c.id.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        query = query.where(DELIVERIES.c.status == status)
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)][::-1]
-
-
-def broken_webhooks(engine: Engine) -> list[dict[str, object]]:
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(WEBHOOKS).where(WEBHOOKS.c.broken.is_(True)))
-        return [dict(r._mapping) for r in rows]

@@ -22,7 +22,7 @@ from rawserver import RawReceiver, TcpProxy, drip, endless_body
 from support import BASELINE
 from test_deliver import KZ, SECRET, TJ, deliveries, feed, run_cli
 
-from monitor import health, outbox, resources
+from monitor import health, history, resources
 from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 
@@ -381,7 +381,7 @@ def test_a_database_outage_is_survived_by_the_poll_loop_and_the_sender_and_named
                 daemon = Daemon(rt, lambda: config, 1.0, rt.replica)
                 running = asyncio.create_task(daemon.run())
                 await until(lambda: posts(srv) == ["KZ"], 10)
-                sent = functools.partial(outbox.list_deliveries, rt.engine, "sent")
+                sent = functools.partial(history.deliveries, rt.engine, "sent")
                 while not await asyncio.to_thread(sent):  # recorded, so the outage strands nothing
                     await asyncio.sleep(0.02)
                 proxy.cut()

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from monitor import history, models, outbox, store
+from monitor import history, models, store
 from monitor.db import open_database
 from monitor.domain import Decision, Evidence, FeedItem
 
@@ -45,8 +45,8 @@ SHAPES: dict[str, Callable[[Engine], object]] = {
     "items --type --search": lambda e: history.items(e, F(event_type="sanctions_eased", search="eases")),
     "stats": history.stats,
     "feeds": history.feeds,
-    "deliveries": lambda e: outbox.list_deliveries(e, None, 100),
-    "deliveries --status": lambda e: outbox.list_deliveries(e, "dead", 100),
+    "deliveries": lambda e: history.deliveries(e, None, 100),
+    "deliveries --status": lambda e: history.deliveries(e, "dead", 100),
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from monitor import db, models, outbox, store
+from monitor import db, history, models, outbox, store
 from monitor.config import WebhookConfig
 from monitor.db import MIGRATIONS, migrate, open_database
 from monitor.domain import Decision, Evidence, FeedItem
@@ -209,7 +209,7 @@ def test_twenty_outlets_one_event_one_delivery(engine: sa.Engine) -> None:
         engine, feed_id(engine, "blog"), [(item("guid:9", "Astana recognises Kabul"), event())], [hook()]
     )
     assert len(first.events) == 1 and again.events == [] and again.attached == 1
-    rows = outbox.list_deliveries(engine)
+    rows = history.deliveries(engine)
     assert len(rows) == 1 and rows[0]["status"] == "pending"
     assert outbox.load_alert(engine, first.events[0].event_id).sources == 2
 
@@ -224,7 +224,7 @@ def test_filter_selects_webhooks(engine: sa.Engine) -> None:
     store.sync_webhooks(engine, [("sanctions-desk", "slack", "https://hooks.example/y")])
     hooks = [hook(), hook("sanctions-desk", event_types=["sanctions_imposed"])]
     save(engine, feed_id(engine), [(item("guid:1"), event())], hooks)
-    assert [r["webhook"] for r in outbox.list_deliveries(engine)] == ["chat"]
+    assert [r["webhook"] for r in history.deliveries(engine)] == ["chat"]
 
 
 def test_outbox_rows_roll_back_with_the_event(engine: sa.Engine) -> None:
