@@ -7,8 +7,9 @@ Public API: `classify`, `explain`, `classify_jsonl`, `load_baseline`, `Baseline`
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from monitor.lazy import lazy_names
 
 if TYPE_CHECKING:
     from monitor.classify.baseline import Baseline, Fact, load_baseline
@@ -39,10 +40,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'monitor.classify' has no attribute {name!r}")
-    value = getattr(import_module(f"monitor.classify.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())

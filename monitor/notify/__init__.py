@@ -12,8 +12,9 @@ package, and a command that only reads the history must not import every rendere
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from monitor.lazy import lazy_names
 
 # Bound now: a lazy `sign` would be shadowed by the submodule of that name once any module imports it.
 from monitor.notify.sign import generate_secret, sign, validate_secret
@@ -61,10 +62,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'monitor.notify' has no attribute {name!r}")
-    value = getattr(import_module(f"monitor.notify.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())
