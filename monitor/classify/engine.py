@@ -592,6 +592,8 @@ def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int
 def _object_limit(text: str, end: int) -> int:
     """Where the object of a trigger ending at `end` must be named: within 12 words, a sum of money
     counting as one ("reward offers of up to $10 million each for information on Taliban ministers")."""
+    if "$" not in text[end : end + 160]:
+        return end + len(_first_words(text[end:], 12))
     count = 12 + sum(_words(match.group()) - 1 for match in R.MONEY.finditer(text, end, end + 160))
     ends = [word.end() for _number, word in zip(range(count), _WORD.finditer(text, end), strict=False)]
     return ends[-1] if len(ends) == count else len(text)
