@@ -12,8 +12,7 @@ A separate server process serves N feeds (/feed/<i>, cycling through the real-fe
   warm cycle   the same again on that database (every feed answers 304).
 
 Targets: cold / lower bound <= 1.5; warm <= 3 s per 1000 feeds; peak RSS <= 150 MB. `--check` exits 1
-when one is missed. `--profile` prints the cold cycle's top 25 functions (event loop, database and parse
-threads).
+when one is missed. `--profile` prints the cold cycle's top 25 functions (event loop and database thread).
 """
 
 from __future__ import annotations
@@ -146,7 +145,7 @@ async def lower_bound(urls: list[str], concurrency: int) -> dict[str, Any]:
 
 
 class Stopwatch:
-    """Seconds spent in chosen functions, summed (parse on the parse thread, the rest on the database one)."""
+    """Seconds spent in chosen functions, summed (they all run on the one database thread)."""
 
     def __init__(self) -> None:
         self.totals: dict[str, float] = defaultdict(float)
@@ -184,27 +183,24 @@ async def cycle(workdir: Path, phase: str, profile: bool) -> dict[str, Any]:
 
     config = load_config(workdir / "feeds.yaml")
     watch = instrument()
-    loop_profile, db_profile, parse_profile = cProfile.Profile(), cProfile.Profile(), cProfile.Profile()
+    loop_profile, db_profile = cProfile.Profile(), cProfile.Profile()
     started, cpu = time.perf_counter(), time.process_time()
     loop_cpu = time.thread_time()
     async with resources.open_resources(config) as rt:
         opened = time.perf_counter()
-        db_cpu, parse_cpu = await rt.db(time.thread_time), await rt.ctx.parser(time.thread_time)
+        db_cpu = await rt.db(time.thread_time)
         if profile:
             loop_profile.enable()
             await rt.db(db_profile.enable)
-            await rt.ctx.parser(parse_profile.enable)
         outcomes = await resources.poll_all(rt, config.enabled_feeds)
         if profile:
             loop_profile.disable()
             await rt.db(db_profile.disable)
-            await rt.ctx.parser(parse_profile.disable)
         polled = time.perf_counter()
         db_cpu = await rt.db(time.thread_time) - db_cpu
-        parse_cpu = await rt.ctx.parser(time.thread_time) - parse_cpu
     finished, cpu = time.perf_counter(), time.process_time() - cpu
     if profile:
-        print_profile(phase, [loop_profile, db_profile, parse_profile])
+        print_profile(phase, loop_profile, db_profile)
     return {
         "seconds": finished - started,
         "cpu": cpu,
@@ -215,19 +211,17 @@ async def cycle(workdir: Path, phase: str, profile: bool) -> dict[str, Any]:
         "stored_items": count_items(workdir / "monitor.db"),
         "loop_cpu": time.thread_time() - loop_cpu,
         "db_cpu": db_cpu,
-        "parse_cpu": parse_cpu,
         "breakdown": dict(watch.totals),
     }
 
 
-def print_profile(phase: str, profiles: list[cProfile.Profile]) -> None:
+def print_profile(phase: str, loop_profile: cProfile.Profile, db_profile: cProfile.Profile) -> None:
     out = io.StringIO()
-    stats = pstats.Stats(profiles[0], stream=out)
-    for more in profiles[1:]:
-        stats.add(more)
+    stats = pstats.Stats(loop_profile, stream=out)
+    stats.add(db_profile)
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(25)
-    print(f"{phase} cycle profile (event loop, database and parse threads; timings inflated by profiling):")
+    print(f"{phase} cycle profile (event loop + database thread; timings inflated by profiling):")
     print(out.getvalue())
 
 
@@ -264,8 +258,7 @@ def describe_breakdown(result: dict[str, Any]) -> str:
     store = spent.get("store", 0.0)
     rest = spent.get("ingest", 0.0) - store - spent.get("classify", 0.0)
     return (
-        f"  breakdown: CPU of the database thread {result['db_cpu']:.2f} s, of the parse thread "
-        f"{result['parse_cpu']:.2f} s; wall time inside parse "
+        f"  breakdown: database thread {result['db_cpu']:.2f} s CPU; wall time inside parse "
         f"{spent.get('parse', 0):.2f} s, classify {spent.get('classify', 0):.2f} s, store {store:.2f} s, "
         f"rest of ingest {rest:.2f} s; event loop thread {result['loop_cpu']:.2f} s CPU "
         "(fetch, HTTP, scheduling)"

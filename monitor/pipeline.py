@@ -49,8 +49,7 @@ class Context:
 
     config: Config
     engine: Engine
-    db: Worker  # every database call of the polls, classifying included (one writer)
-    parser: Worker  # feed documents' parsing: CPU alone, beside the database work
+    db: Worker
     clients: HostClients
     limiter: HostLimiter
     fetch_settings: FetchSettings
@@ -129,7 +128,7 @@ async def _poll(ctx: Context, feed: FeedConfig, claim: Claim) -> PollOutcome:
     if body_hash == state.body_hash:
         return await _record_quiet(ctx, feed, claim, "unchanged", values)
     try:
-        parsed = await parse_document(ctx, feed, state, result, now)
+        parsed = await ctx.db(parse_document, ctx, feed, state, result, now)
     except ParseError as error:
         return await _record_failure(ctx, feed, claim, error, now)
     values |= {
@@ -180,21 +179,16 @@ def feed_settings(settings: FetchSettings, feed: FeedConfig) -> FetchSettings:
     )
 
 
-async def parse_document(
+def parse_document(
     ctx: Context, feed: FeedConfig, state: store.FeedState, result: FetchResult, now: datetime
 ) -> ParsedFeed | ParsedList:
-    """Read a fetched body as the feed's format. A list is read against its ledger, on the database thread;
-    a feed document on the parse thread, so its parsing overlaps the database work of other polls."""
+    """Read a fetched body as the feed's format. Runs on the database thread."""
     if feed.is_list:
-        return await ctx.db(_read_list, ctx, feed, state, result)
+        tracked = ledger.tracked_keys(ctx.engine, state.id)
+        return read_list(feed.format, result.body, ctx.selection, tracked)
     # Relative item links resolve against the URL that answered (parse() strips its credentials).
     headers = {**result.headers, "content-location": result.headers.get("content-location") or result.url}
-    return await ctx.parser(parse, result.body, headers, fetched_at=now)
-
-
-def _read_list(ctx: Context, feed: FeedConfig, state: store.FeedState, result: FetchResult) -> ParsedList:
-    tracked = ledger.tracked_keys(ctx.engine, state.id)
-    return read_list(feed.format, result.body, ctx.selection, tracked)
+    return parse(result.body, headers, fetched_at=now)
 
 
 def ingest_document(

@@ -8,7 +8,7 @@ loop: its lease simply runs out and the feed is claimed again.
 
 While feeds keep coming due, the loop holds up to one batch of claims ahead of
 its free slots, so a finished poll's slot is refilled at once instead of after
-a claim's round trip (which may wait behind other polls' stores on the database thread).
+a claim's round trip (which may wait behind parsing on the database thread).
 A claim that waited so long its lease could run out mid-poll is not started;
 one still waiting at shutdown is released for another replica.
 """

@@ -158,8 +158,7 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
     quiet_http_loggers()
     engine = open_database(config.database)
     db = Worker("monitor-db")
-    parser = Worker("monitor-parse")
-    # The sender's own thread: its short outbox transactions never wait behind a cycle's storing.
+    # The sender's own thread: its short outbox transactions never wait behind a cycle's parsing.
     sender_db = Worker("monitor-sender")
     settings = fetch_settings(config)
     clients = HostClients(settings)
@@ -192,7 +191,6 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
             config,
             engine,
             db,
-            parser,
             clients,
             HostLimiter(config.defaults.per_host),
             settings,
@@ -213,7 +211,6 @@ async def open_resources(config: Config, replica: str | None = None) -> AsyncIte
         await clients.aclose()
         await hook_client.aclose()
         db.close()
-        parser.close()
         sender_db.close()
         engine.dispose()
 

@@ -1,11 +1,10 @@
-"""A background thread for blocking work: database calls, CPU-bound parsing.
+"""A background thread for blocking work: database calls and CPU-bound parsing.
 
-The event loop stays free for network I/O; each kind of work has its own thread, so one never waits behind
-another. The pipeline's database work (claims, filtering, classifying, storing) runs on one thread: SQLite
-gets one writer for the bulk of the writes. Feed documents are parsed on another, so a big document delays
-neither a claim nor a store, and SQLite's C work (which releases the GIL) runs beside the parsing. The
-outbox sender and the daemon's chores have one each; their transactions are a few rows, and SQLite's busy
-timeout orders the writers.
+The event loop stays free for network I/O. The pipeline runs every store call (and the parse/classify work
+that feeds it) on one such thread: SQLite gets one writer for the bulk of the writes. The outbox sender has a
+second one, so an alert never waits behind a cycle's parsing, and the daemon's chores a third; their
+transactions are a few rows, and SQLite's busy timeout orders the writers. (A separate parse thread was
+measured and withdrawn: under the GIL it cost the cold cycle more than it overlapped.)
 """
 
 from __future__ import annotations
