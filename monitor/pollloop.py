@@ -191,9 +191,8 @@ class PollLoop:
         # A claim in flight commits in the database whatever happens to its caller: let it end, so what it
         # claimed is released below instead of staying leased to a stopped replica.
         try:
-            async with asyncio.timeout(timeout):
-                await self._claiming.acquire()
-            self._claiming.release()
+            async with asyncio.timeout(timeout), self._claiming:
+                pass
         except TimeoutError:
             log.warning("a claim did not end before the stop; its feeds wait for their leases")
         waiting = [(c.state.id, c.token) for c in self.ready]
