@@ -402,8 +402,17 @@ def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
 # keyed on the schema too, a migration never waits for one in another schema of the same database (another
 # deployment, or a test).
 _MIGRATION_KEY = "4242010, hashtext(coalesce(current_schema(), ''))"
-_MIGRATION_LOCK = f"SELECT pg_advisory_xact_lock({_MIGRATION_KEY})"
-_TRY_MIGRATION_LOCK = f"SELECT pg_try_advisory_xact_lock({_MIGRATION_KEY})"
+# Mixed versions: releases before the schema's key took the one-int key (4242010) alone, so during a rolling
+# upgrade an old and a new replica starting together on a database the old one would migrate must still
+# exclude each other. The new code takes that key too, after its own (one order for every new replica, so no
+# two wait on each other), and shared: an old replica takes it exclusively and waits for (or holds off) every
+# new one, while new replicas of different schemas still never wait for each other. Remove it once every
+# replica of every deployment runs a release with the schema's key (commit 4743f6f on).
+_PREVIOUS_RELEASES_KEY = "4242010"
+_MIGRATION_LOCKS = (
+    ("pg_try_advisory_xact_lock", "pg_advisory_xact_lock", _MIGRATION_KEY),
+    ("pg_try_advisory_xact_lock_shared", "pg_advisory_xact_lock_shared", _PREVIOUS_RELEASES_KEY),
+)
 # A migration of a large history takes minutes (rebuilding an index over a million items), longer than the
 # sessions' lock_timeout: a replica that starts meanwhile waits this long for it, instead of failing.
 MIGRATION_WAIT = "15min"
@@ -429,13 +438,20 @@ def migrate(engine: Engine) -> int:
 
 
 def _wait_for_other_migrations(conn: Connection) -> None:
-    """Take the migration lock; when another process holds it, say so and wait for it (up to
-    MIGRATION_WAIT, this transaction only)."""
-    if conn.exec_driver_sql(_TRY_MIGRATION_LOCK).scalar():
-        return
-    log.info("waiting for another process to finish migrating this database", extra={"up_to": MIGRATION_WAIT})
-    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_WAIT}'")
-    conn.exec_driver_sql(_MIGRATION_LOCK)
+    """Take the migration locks in order; when another process holds one, say so (once) and wait for it (up
+    to MIGRATION_WAIT, this transaction only)."""
+    waiting = False
+    for try_lock, lock, key in _MIGRATION_LOCKS:
+        if conn.exec_driver_sql(f"SELECT {try_lock}({key})").scalar():
+            continue
+        if not waiting:
+            log.info(
+                "waiting for another process to finish migrating this database",
+                extra={"up_to": MIGRATION_WAIT},
+            )
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_WAIT}'")
+            waiting = True
+        conn.exec_driver_sql(f"SELECT {lock}({key})")
 
 
 def store_error(url: str, error: BaseException) -> StoreError:

@@ -86,12 +86,14 @@ def test_a_migration_waits_for_one_in_its_own_schema_only(pg_url: str, other_pg_
     does not wait for them (each takes about a second, longer at scale)."""
     holder = db.create_engine(pg_url)
     try:
-        with holder.begin() as conn, ThreadPoolExecutor(2) as pool:
-            conn.exec_driver_sql(db._MIGRATION_LOCK)  # a migration of pg_url's schema in progress
+        with ThreadPoolExecutor(2) as pool, holder.begin() as conn:  # a failure ends conn first
+            db._wait_for_other_migrations(conn)  # a migration of pg_url's schema in progress
             same = pool.submit(lambda: open_database(pg_url).dispose())
             other = pool.submit(lambda: open_database(other_pg_url).dispose())
             other.result(timeout=20)
             assert not same.done()
+            with holder.connect() as old_release:  # nor could a replica of the previous release migrate
+                assert not old_release.exec_driver_sql("SELECT pg_try_advisory_xact_lock(4242010)").scalar()
             conn.commit()  # that migration ends
             same.result(timeout=20)
     finally:
@@ -110,7 +112,7 @@ def test_a_replica_waits_out_a_migration_longer_than_its_lock_timeout(
     sa.event.listen(waiter, "connect", lambda conn, _: _set_lock_timeout(conn, "200ms"))
     try:
         with holder.begin() as conn, ThreadPoolExecutor(1) as pool:
-            conn.exec_driver_sql(db._MIGRATION_LOCK)  # another replica's long migration
+            db._wait_for_other_migrations(conn)  # another replica's long migration
             waiting = pool.submit(migrate, waiter)
             time.sleep(1.0)  # five lock timeouts
             assert not waiting.done()
@@ -121,6 +123,28 @@ def test_a_replica_waits_out_a_migration_longer_than_its_lock_timeout(
         waiter.dispose()
     said = [r for r in caplog.records if r.name == "monitor.db" and getattr(r, "up_to", None)]
     assert [r.up_to for r in said] == [db.MIGRATION_WAIT]  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+def test_a_migration_waits_for_a_replica_of_the_previous_release(pg_url: str, other_pg_url: str) -> None:
+    """A replica of a release before the schema's key takes the one-int key, for the whole database: while
+    one migrates, a new replica of any schema waits for it (before, both migrated at once) and says so."""
+    holder = db.create_engine(pg_url)
+    waiters = [db.create_engine(url) for url in (pg_url, other_pg_url)]
+    for waiter in waiters:  # a short lock_timeout: migrate must wait past it, not fail
+        sa.event.listen(waiter, "connect", lambda conn, _: _set_lock_timeout(conn, "200ms"))
+    try:
+        with ThreadPoolExecutor(2) as pool, holder.begin() as conn:  # a failure ends conn first
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242010)")  # what the previous release takes
+            waiting = [pool.submit(migrate, waiter) for waiter in waiters]
+            time.sleep(1.0)
+            assert not any(w.done() for w in waiting)
+            conn.commit()
+            assert [w.result(timeout=20) for w in waiting] == [len(MIGRATIONS)] * 2
+    finally:
+        holder.dispose()
+        for waiter in waiters:
+            waiter.dispose()
 
 
 def _set_lock_timeout(dbapi_connection: Any, value: str) -> None:
