@@ -23,6 +23,13 @@ def _key(secret: str) -> bytes:
         key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("the part after 'whsec_' must be base64") from None
+    if len(encoded) % 4:
+        # The reference verifiers for Python and JavaScript accept it, those for Go, C# and Elixir refuse it:
+        # a receiver built on them could not load the secret we sign with.
+        raise ValueError(
+            "the part after 'whsec_' is base64 without its '=' padding, which Standard Webhooks libraries "
+            f"for Go, C# and Elixir refuse; add {'=' * (-len(encoded) % 4)!r} at its end"
+        )
     if not MIN_KEY_BYTES <= len(key) <= MAX_KEY_BYTES:
         raise ValueError(
             f"the part after 'whsec_' decodes to {len(key)} bytes; "

@@ -73,6 +73,7 @@ def test_generated_secret_is_valid_and_verifies() -> None:
         ("whsec_not base64 at all!!", "must be base64"),
         ("whsec_", "decodes to 0 bytes"),
         ("whsec_c2hvcnQ=", "decodes to 5 bytes"),
+        ("whsec_" + "QUFB" * 8 + "QQ", "without its '=' padding.*add '==' at its end"),
         ("whsec_" + "QUFB" * 30, "decodes to 90 bytes"),
     ],
 )
