@@ -78,6 +78,16 @@ class Group:
     stored: bool = False  # a digest whose membership and id are already in the database
 
 
+@dataclass
+class Lane:
+    """One pass of a lane: its claim, when that was last taken or renewed (time.monotonic(), read before
+    asking), and its last accepted request while that is not yet recorded as sent."""
+
+    claim: Claim
+    renewed_at: float
+    unrecorded: outbox.Sent | None = None
+
+
 def default_owner() -> str:
     """Who holds a target's claim: this process (host name and pid)."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -98,6 +108,7 @@ class Sender:
     redact: Redactor = field(default_factory=Redactor)
     owner: str = field(default_factory=default_owner)
     idle: float = 30.0  # the longest a lane sleeps without a wake-up
+    lease_margin: float = 30.0  # seconds a claim or a row's lease outlasts `delivery.timeout`
     loops: Loops = field(default_factory=Loops)
     counts: DrainCounts = field(default_factory=DrainCounts)  # since start; kept even if a pass is cut short
     _next_allowed: dict[str, float] = field(default_factory=dict)
@@ -165,6 +176,7 @@ class Sender:
         if hook is None:
             return None
         now = self.clock()
+        asked = time.monotonic()
         claim = await self.db(
             target_claims.claim_target, self.engine, name, self.owner, now, self._lease_seconds()
         )
@@ -172,42 +184,68 @@ class Sender:
             until = await self.db(target_claims.claimed_until, self.engine, name, now)
             log.debug("target claimed by another sender", extra={"webhook": name, "until": until})
             return max(SOON, (until - now).total_seconds()) if until else SOON
+        lane = Lane(claim, asked)
         try:
-            return await self._serve_claimed(hook, claim)
+            return await self._serve_claimed(hook, lane)
         finally:
-            await self.db(target_claims.release_target, self.engine, claim)
+            await self.db(target_claims.release_target, self.engine, lane.claim)
 
-    async def _serve_claimed(self, hook: WebhookConfig, claim: Claim) -> float | None:
+    async def _serve_claimed(self, hook: WebhookConfig, lane: Lane) -> float | None:
         rows = await self.db(outbox.due, self.engine, self.clock(), [hook.name])
-        log.debug("target claimed", extra={"webhook": hook.name, "due": len(rows), "token": claim.token})
-        for group in groups(rows, self.settings.digest_after):
-            if self._stop.is_set():
-                return SOON
-            pause = self._pause_left(hook.name, claim)
-            if pause > SHORT_PAUSE:
-                return pause
-            if pause > 0:
-                await asyncio.sleep(pause)
-            renewed = await self.db(
-                target_claims.claim_target,
-                self.engine,
-                hook.name,
-                self.owner,
-                self.clock(),
-                self._lease_seconds(),
-            )
-            if renewed is None or renewed.token != claim.token:
-                return SOON  # the claim lapsed and moved on: the new holder keeps the order
-            claim = renewed  # with the target's pause as another sender may have stored it
-            outcome = await self._attempt(hook, group, claim)
-            if outcome == "taken":
-                log.debug("deliveries taken by another sender", extra={"webhook": hook.name})
-                return SOON
-            self._count(hook.name, outcome, len(group.rows))
-            if outcome not in ("sent", "dead"):
-                break  # keep order: nothing later overtakes a failed delivery
+        log.debug("target claimed", extra={"webhook": hook.name, "due": len(rows), "token": lane.claim.token})
+        try:
+            for group in groups(rows, self.settings.digest_after):
+                if self._stop.is_set():
+                    return SOON
+                pause = self._pause_left(hook.name, lane.claim)
+                if pause > 0:  # a sent request is recorded now, not held across the wait
+                    await self._record(lane)
+                if pause > SHORT_PAUSE:
+                    return pause
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                if not await self._keep_claim(lane):
+                    return SOON  # the claim lapsed and moved on: the new holder keeps the order
+                outcome = await self._attempt(hook, group, lane)
+                if outcome == "taken":
+                    log.debug("deliveries taken by another sender", extra={"webhook": hook.name})
+                    return SOON
+                self._count(hook.name, outcome, len(group.rows))
+                if outcome not in ("sent", "dead"):
+                    break  # keep order: nothing later overtakes a failed delivery
+        finally:
+            await self._record(lane)
         wait = await self._seconds_to_due([hook.name])
-        return None if wait is None else max(wait, self._pause_left(hook.name, claim))
+        return None if wait is None else max(wait, self._pause_left(hook.name, lane.claim))
+
+    async def _keep_claim(self, lane: Lane) -> bool:
+        """Renew the lane's claim once a third of the lease's margin has gone since it was last taken, so
+        that each request starts with at least `delivery.timeout` + two thirds of the margin (20 s) of
+        claim left; False when it was lost. (Renewing before every request cost a write transaction per
+        alert; fencing does not need it: each lease checks in its own statement that the claim is current.)"""
+        if time.monotonic() - lane.renewed_at < self.lease_margin / 3:
+            return True
+        await self._record(lane)
+        asked = time.monotonic()
+        renewed = await self.db(
+            target_claims.claim_target,
+            self.engine,
+            lane.claim.webhook,
+            self.owner,
+            self.clock(),
+            self._lease_seconds(),
+        )
+        if renewed is None or renewed.token != lane.claim.token:
+            return False
+        lane.claim, lane.renewed_at = renewed, asked  # with the target's pause as another sender stored it
+        return True
+
+    async def _record(self, lane: Lane) -> None:
+        """Record the lane's last accepted request as sent, if it is not yet."""
+        sent = lane.unrecorded
+        if sent is not None:
+            await self.db(outbox.mark_sent, self.engine, sent.ids, sent.webhook, sent.status, sent.at)
+            lane.unrecorded = None
 
     def _count(self, name: str, outcome: str, count: int) -> None:
         setattr(self.counts, outcome, getattr(self.counts, outcome) + count)
@@ -219,7 +257,7 @@ class Sender:
         return min(self.settings.retry_after_max, max(0.0, local, stored))
 
     def _lease_seconds(self) -> float:
-        return self.settings.timeout + 30.0
+        return self.settings.timeout + self.lease_margin
 
     async def _seconds_to_due(self, names: list[str]) -> float | None:
         next_at = await self.db(outbox.next_due_at, self.engine, names)
@@ -245,9 +283,10 @@ class Sender:
         alerts = [await self.db(outbox.load_alert, self.engine, r.event_id) for r in group if r.event_id]
         return alerts[0] if len(alerts) == 1 else Digest(tuple(alerts))
 
-    async def _attempt(self, hook: WebhookConfig, group: Group, claim: Claim) -> Outcome:
+    async def _attempt(self, hook: WebhookConfig, group: Group, lane: Lane) -> Outcome:
         """Send one message for `group` and record the outcome; "taken" when its rows were leased first by
-        another sender (or the claim was lost)."""
+        another sender (or the claim was lost). The lease commits with the record of the lane's previous
+        request; an accepted request is left for the next lease (or `_record`) to record."""
         ids = [r.id for r in group.rows]
         now = self.clock()
         secret = hook.secret.get_secret_value() if hook.secret is not None else None
@@ -258,10 +297,19 @@ class Sender:
         until = now + timedelta(seconds=self._lease_seconds())
         new_digest = group.msg_id if len(ids) > 1 and not group.stored else None
         leased = await self.db(
-            outbox.lease, self.engine, ids, now, until, claim=claim, digest_msg_id=new_digest
+            outbox.record_and_lease,
+            self.engine,
+            lane.unrecorded,
+            ids,
+            now,
+            until,
+            claim=lane.claim,
+            digest_msg_id=new_digest,
         )
-        if not leased:
+        lane.unrecorded = None  # recorded, with the lease or without it
+        if leased is None:
             return "taken"
+        lane.claim = leased
         try:
             status = await self._post(hook, rendered)
         except DeliveryRetryable as error:
@@ -270,7 +318,7 @@ class Sender:
             return await self._rejected(hook.name, group.rows, error)
         except TargetBroken as error:
             return await self._broken(hook.name, group.rows, error)
-        await self.db(outbox.mark_sent, self.engine, ids, hook.name, status, self.clock())
+        lane.unrecorded = outbox.Sent(tuple(ids), hook.name, status, self.clock())
         log.info("delivered", extra={"webhook": hook.name, "delivery": ids[0], "count": len(ids)})
         return "sent"
 

@@ -7,7 +7,8 @@ committed, so a killed process retries it after the lease: a duplicate can
 only follow a request that may already have been received, and it carries the
 same `msg_id` (the generic target's webhook-id). A digest's membership and
 webhook-id are written with its lease, so a resend after a kill is the same
-message with the same id.
+message with the same id. In a burst the sender records an accepted request in
+the transaction that leases the next one (`record_and_lease`).
 
 A delivery's age (for `delivery.max_age`) counts from `age_from` when set: an
 operator's retry restarts it, and time spent while its target was broken
@@ -30,7 +31,7 @@ from monitor.classify import actor_name
 from monitor.config import WebhookConfig
 from monitor.domain import Alert, Decision, ListReference, Notice
 from monitor.models import DELIVERIES, EVENTS, FEEDS, ITEMS, LIST_CHANGES, NOTICES, WEBHOOKS
-from monitor.target_claims import Claim, db_now, held_by
+from monitor.target_claims import Claim, db_now, held_by, with_stored_pause
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,43 +195,93 @@ def lease(
     """Count an attempt and hold the rows until `until`, committed before the request goes out.
     A compare-and-set: False (and nothing held) when another sender took any of the rows first, or when
     `claim` is no longer the target's current claim. A digest's rows get its id and carrier here."""
-    values: dict[str, object] = {"attempts": DELIVERIES.c.attempts + 1, "next_attempt_at": until}
-    if digest_msg_id is not None:
-        values.update(digest_msg_id=digest_msg_id, digest_id=ids[0])
     with engine.begin() as conn:
-        fenced = [held_by(claim, db_now(conn, now))] if claim is not None else []
-        result = conn.execute(
-            sa.update(DELIVERIES)
-            .where(
-                DELIVERIES.c.id.in_(ids),
-                DELIVERIES.c.status == "pending",
-                DELIVERIES.c.next_attempt_at <= now,
-                *fenced,
-            )
-            .values(**values)
-        )
-        if result.rowcount != len(ids):
+        if not _lease(conn, ids, now, until, claim, digest_msg_id):
             conn.rollback()
             return False
     return True
 
 
-def mark_sent(engine: Engine, ids: Sequence[int], webhook: str, status: int | None, now: datetime) -> None:
-    carrier = ids[0] if len(ids) > 1 else None
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A request its webhook accepted (2xx), to be recorded: the rows it carried, the status, when."""
+
+    ids: tuple[int, ...]
+    webhook: str
+    status: int | None
+    at: datetime
+
+
+def record_and_lease(
+    engine: Engine,
+    sent: Sent | None,
+    ids: Sequence[int],
+    now: datetime,
+    until: datetime,
+    *,
+    claim: Claim,
+    digest_msg_id: str | None = None,
+) -> Claim | None:
+    """`mark_sent` of the previous request and `lease` of the next, in one write transaction (a lane's
+    burst commits once per alert). `sent` is recorded whatever becomes of the lease. Returns `claim` with
+    the pause now stored on its target (as a renewal would), or None when the lease is refused."""
     with engine.begin() as conn:
-        conn.execute(
-            sa.update(DELIVERIES)
-            .where(DELIVERIES.c.id.in_(ids))
-            .values(
-                status="sent",
-                sent_at=now,
-                last_status_code=status,
-                last_error=None,
-                next_attempt_at=None,
-                digest_id=carrier,
-            )
+        if sent is not None:
+            _mark_sent(conn, sent)
+        if _lease(conn, ids, now, until, claim, digest_msg_id):
+            return with_stored_pause(conn, claim)
+        conn.rollback()
+    if sent is not None:  # the lease was refused; the delivery it followed still happened
+        mark_sent(engine, sent.ids, sent.webhook, sent.status, sent.at)
+    return None
+
+
+def _lease(
+    conn: Connection,
+    ids: Sequence[int],
+    now: datetime,
+    until: datetime,
+    claim: Claim | None,
+    digest_msg_id: str | None,
+) -> bool:
+    """The lease's statement; False when it did not take every row (the caller rolls back)."""
+    values: dict[str, object] = {"attempts": DELIVERIES.c.attempts + 1, "next_attempt_at": until}
+    if digest_msg_id is not None:
+        values.update(digest_msg_id=digest_msg_id, digest_id=ids[0])
+    fenced = [held_by(claim, db_now(conn, now))] if claim is not None else []
+    result = conn.execute(
+        sa.update(DELIVERIES)
+        .where(
+            DELIVERIES.c.id.in_(ids),
+            DELIVERIES.c.status == "pending",
+            DELIVERIES.c.next_attempt_at <= now,
+            *fenced,
         )
-        conn.execute(sa.update(WEBHOOKS).where(WEBHOOKS.c.name == webhook).values(last_sent_at=now))
+        .values(**values)
+    )
+    return bool(result.rowcount == len(ids))
+
+
+def mark_sent(engine: Engine, ids: Sequence[int], webhook: str, status: int | None, now: datetime) -> None:
+    with engine.begin() as conn:
+        _mark_sent(conn, Sent(tuple(ids), webhook, status, now))
+
+
+def _mark_sent(conn: Connection, sent: Sent) -> None:
+    carrier = sent.ids[0] if len(sent.ids) > 1 else None
+    conn.execute(
+        sa.update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(sent.ids))
+        .values(
+            status="sent",
+            sent_at=sent.at,
+            last_status_code=sent.status,
+            last_error=None,
+            next_attempt_at=None,
+            digest_id=carrier,
+        )
+    )
+    conn.execute(sa.update(WEBHOOKS).where(WEBHOOKS.c.name == sent.webhook).values(last_sent_at=sent.at))
 
 
 def mark_failed(

@@ -2,8 +2,8 @@
 
 A claim is a lease on the target's `webhooks` row (`lease_owner`, `lease_until`,
 `lease_token`). A sender claims a target before sending its due deliveries,
-renews the claim before each request, and releases it when the target has
-nothing due. A killed sender's claim lapses after its lease and any other
+renews the claim while it sends (once a third of the lease's margin has gone),
+and releases it when the target has nothing due. A killed sender's claim lapses after its lease and any other
 sender takes the target over. Each new holder gets a new token (a fencing
 token): `outbox.lease` only leases rows for the current holder and token, so
 a sender that lost its claim (paused past its lease) cannot start a request.
@@ -20,7 +20,7 @@ On PostgreSQL every time here is the database's clock; SQLite is single-process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -57,6 +57,13 @@ def held_by(claim: Claim, now: sa.ColumnElement[datetime] | datetime) -> sa.Colu
         WEBHOOKS.c.lease_token == claim.token,
         WEBHOOKS.c.lease_until > now,
     )
+
+
+def with_stored_pause(conn: Connection, claim: Claim) -> Claim:
+    """`claim` with the pause stored on its target now (another sender may have stored one)."""
+    value = conn.execute(sa.select(WEBHOOKS.c.paused_until).where(WEBHOOKS.c.name == claim.webhook)).scalar()
+    paused = models.UTCDateTime().process_result_value(value, conn.dialect)
+    return replace(claim, paused_until=paused)
 
 
 def claim_target(engine: Engine, webhook: str, owner: str, now: datetime, seconds: float) -> Claim | None:
