@@ -415,7 +415,7 @@ def _actor_elsewhere(candidate: Candidate, mentions: list[Mention]) -> _Found:
     for mention in mentions:
         if (
             mention.kind in ACTOR_KINDS
-            and not R.PREPOSITION_BEFORE.search(text[: mention.start])
+            and not _object_of(text, mention)
             and not R.SPONSOR_NOUN.match(text, mention.end)
         ):
             return mention, "sentence"
@@ -459,7 +459,7 @@ def _may_be_subject(text: str, mention: Mention, trigger_start: int) -> bool:
         return False  # "adopted a US proposal": the sponsor of a text, not who acts
     if R.FOLLOWED_BEFORE.search(text[max(0, mention.start - 20) : mention.start]):
         return False  # "Burkina Faso follows Mali in recognising": Mali went first
-    if not R.PREPOSITION_BEFORE.search(text[max(0, mention.start - 30) : mention.start]):
+    if not _object_of(text, mention):
         return True
     return bool(_RELATIVE.match(text[mention.end : trigger_start]))
 
@@ -807,7 +807,14 @@ def _regime_named(texts: list[str]) -> Mention | None:
 def _object_of_preposition(text: str, mention: Mention) -> bool:
     """ "to Doha", and "Beijing" in "trips to Doha and Beijing": a place, not who acts."""
     before = text[: mention.start]
-    return bool(R.PREPOSITION_BEFORE.search(before) or R.COORDINATED_OBJECT_BEFORE.search(before))
+    return _object_of(text, mention) or bool(R.COORDINATED_OBJECT_BEFORE.search(before))
+
+
+def _object_of(text: str, mention: Mention) -> bool:
+    """Is the name a preposition's object ("to Doha")? Not when it owns an organ: "the Supreme Court of
+    Kyrgyzstan" is Kyrgyzstan acting."""
+    before = text[max(0, mention.start - 60) : mention.start]
+    return bool(R.PREPOSITION_BEFORE.search(before)) and not R.ORGAN_OF.search(before)
 
 
 def _decide(chosen: Candidate, valid: list[Candidate], baseline: Baseline, title: str) -> Decision:

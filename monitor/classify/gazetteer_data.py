@@ -241,6 +241,7 @@ BODIES = """\
 UN|United Nations;UN;U.N.;Security Council;UN Security Council;U.N. Security Council;UNSC;General Assembly;\
 1988 Committee;1988 committee;1988 sanctions committee;1988 Sanctions Committee;Taliban sanctions committee;\
 UN sanctions committee;Sanctions committee;sanctions committee;Sanctions Committee;\
+1988 panel;1988 sanctions panel;1988 Sanctions Panel;UNSC panel;UN sanctions panel;\
 Monitoring Team;Human Rights Council;UNAMA||
 EU|European Union;EU;E.U.;European Commission;European Council;Council of the EU;\
 Council of the European Union;EU Council;EEAS;European External Action Service|European|Brussels

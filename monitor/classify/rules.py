@@ -55,9 +55,24 @@ class Rule:
 
 _SANCTION_NOUN = (
     r"(?:sanctions?(?!\s+(?:relief|exemptions?|waivers?|carve-?outs?))|restrictive\s+measures|asset\s+freezes?|travel[\s-]+bans?|visa\s+(?:restrictions|bans?)"
-    r"|entry\s+bans?|penalties|embargo(?:es)?)"
+    r"|entry\s+bans?|penalties|embargo(?:es)?"
+    # headline words for the measures: "EU rolls over Afghan curbs", "extends Taliban blacklist"
+    r"|curbs|blacklist(?:s|ings?)?)"
 )
-_SANCTION_KEYS = ("sanction", "measures", "freez", " ban", "-ban", "visa", "penalt", "embargo")
+# Headline verbs of approval: "Kazakhstan OKs Taliban envoy", "UN panel greenlights waiver".
+_OK = r"(?:ok(?:s|ed|'d|'s|ay(?:s|ed|ing)?)|green-?light\w*|green-?lit)\b"
+_SANCTION_KEYS = (
+    "sanction",
+    "measures",
+    "freez",
+    " ban",
+    "-ban",
+    "visa",
+    "penalt",
+    "embargo",
+    "curbs",
+    "blacklist",
+)
 # The movement's names (seeds/target.yaml), for the patterns that need them.
 _MOVEMENT = TARGET.movement_pattern()
 _MISSION = r"(?:embass(?:y|ies)|consulates?(?:\s+general)?|missions?|representation|office)"
@@ -101,8 +116,9 @@ RULES: tuple[Rule, ...] = (
         "upgrade.accept",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:(?:accept|accredit|admit|allow|greenlight|green-light|approv|permit|authori[sz]|welcom)\w*"
-            r"|host(?:s|ed|ing)?\b|let(?:s|ting)?\b"
+            r"\b(?:(?:accept|accredit|admit|allow|approv|permit|authori[sz]|welcom)\w*|" + _OK + "|"
+            r"host(?:s|ed|ing)?\b|let(?:s|ting)?\b"
+            r"|(?:giv(?:e|es|en|ing)|gave)\s+(?:the\s+|its\s+)?(?:nod|go-?ahead|green\s+light)\s+to\b"
             # the host's consent to a nominee, the step before credentials: "gave agrément to the envoy"
             r"|agr[eé]ment\b|(?:giv(?:e|es|en|ing)|gave|grant\w*)\s+(?:[\w'-]+\s+)?(?:agreement|consent)\b)"
             + gap(5)
@@ -223,13 +239,15 @@ RULES: tuple[Rule, ...] = (
         "upgrade.credentials",
         "diplomatic_upgrade",
         re.compile(
-            r"\b(?:accept|receiv|present|submit|approv|hand)\w*\s+(?:[\w'-]+\s+){0,3}?(?:credentials|letters?\s+of\s+credence)\b"
-            r"|\b(?:credentials|letters?\s+of\s+credence)\s+(?:of|from)\b",
+            # the exequatur is a consul's credentials: "handed the exequatur to the Afghan consuls"
+            r"\b(?:accept|receiv|present|submit|approv|hand|issu|grant)\w*\s+(?:[\w'-]+\s+){0,3}?"
+            r"(?:credentials|letters?\s+of\s+credence|exequatur)\b"
+            r"|\b(?:credentials|letters?\s+of\s+credence|exequatur)\s+(?:of|from|to)\b",
             _I,
         ),
         6,
         taliban_subject=True,  # "Taliban envoy presents credentials in Abu Dhabi": the host accepts
-        keys=("credentials", "credence"),
+        keys=("credentials", "credence", "exequatur"),
         act="kabul_mission",
     ),
     Rule(
@@ -248,14 +266,21 @@ RULES: tuple[Rule, ...] = (
         "sanctions_eased.exempt",
         "sanctions_eased",
         re.compile(
-            r"\b(?:grant|extend|approv|renew|issu|prolong)\w*" + gap(6) + r"(?:exemptions?|waivers?)\b"
+            r"\b(?:(?:grant|extend|approv|renew|issu|prolong)\w*|"
+            + _OK
+            + r")"
+            + gap(6)
+            + r"(?:exemptions?|waivers?)\b"
             r"|\bexempt\w*|\bwaivers?\b|\bgeneral\s+licen[cs]es?\b|\bcarve-?outs?\b"
             r"|\b(?:issu|grant|extend|renew)\w*\s+(?:[\w'-]+\s+){0,3}?(?:licen[cs]es?|authori[sz]ations?)\b"
             r"|\b(?:grant|give|gave)\w*\s+(?:[\w'-]+\s+){0,2}?permission\b"
             r"|\bsanctions\s+relief\b"
             r"|\b(?:allow|permit|authori[sz]|clear(?:s|ed|ing)?\b)\w*\s+(?:[\w'’-]+\s+){1,6}?to\s+(?:travel|visit|attend|fly|meet|go)\b"
             r"|\blet(?:s|ting)?\s+(?:[\w'’,-]+\s+){1,10}?(?:travel|visit|attend|fly)\b"
-            r"|\bhumanitarian\s+authori[sz]ations?\b",
+            r"|\bhumanitarian\s+authori[sz]ations?\b"
+            # the licence as a headline verb: "Treasury licenses Afghan power payments"
+            r"|\b(?:licen[cs](?:es|ed|ing)|authori[sz](?:es|ed|ing))\s+(?:[\w'’-]+\s+){0,4}?"
+            r"(?:payments|transactions|transfers|dealings|remittances)\b",
             _I,
         ),
         10,
@@ -426,6 +451,8 @@ RULES: tuple[Rule, ...] = (
         "sanctions_imposed",
         re.compile(
             r"\b(?:exemptions?|waivers?)\b[^.;]{0,50}?\b(?:laps\w*|expir\w*|end(?:s|ed)|r[au]n\s+out)\b"
+            # nominalised: "lapse of travel ban exemption", "expiry of the waiver"
+            r"|\b(?:lapse|lapsing|expiry|expiration|end)\s+of\s+(?:the\s+)?(?:[\w'-]+\s+){0,4}?(?:exemptions?|waivers?)\b"
             r"|\b(?:exclud|remov|drop|strip|struck|strik)\w*"
             + gap(6)
             + r"from\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
@@ -567,7 +594,10 @@ NEGATION = re.compile(
     r"|stop\w*\s+short\s+of|f[ae]ll\w*\s+short\s+of|short\s+of|without|premature|out\s+of\s+the\s+question"
     r"|shelv\w*|unacceptable|firm\s+(?:on|against)|resist\w*|yet\s+to\s+decide|undecided"
     r"|defer\w*|postpon\w*|put\s+off|puts\s+off|downgrad\w*|balk\w*|baulk\w*"
-    r"|far\s+from)\b|n't\b",
+    r"|far\s+from"
+    # headline refusals: "UN panel nixes waiver", "Astana rebuffs Taliban envoy", "says no to recognition"
+    r"|nix(?:es|ed|ing)?|spurn\w*|rebuff\w*|snub\w*|shun(?:s|ned|ning)?|scuttl\w*|torpedo\w*"
+    r"|sa(?:y|ys|id|ying)\s+no\s+to|thumbs[\s-]down)\b|n't\b",
     _I,
 )
 NEGATION_AFTER = re.compile(
@@ -576,7 +606,7 @@ NEGATION_AFTER = re.compile(
     r"|(?:would\s+be|is|are|was)\s+(?:a\s+)?(?:mistake|error|wrong|counterproductive|unwise)"
     r"|only\s+(?:if|when|after|once)|not\s+(?:until|before)|\?\s+(?:[\w'-]+\s+){0,3}?says?\s+no|\?\s+(?:no|not|never)\b"
     r"|(?:was|were|has\s+been|have\s+been)\s+(?:rejected|blocked|vetoed|denied)"
-    r"|(?:is\s+)?not\s+(?:planned|expected|on\s+the\s+(?:table|agenda|cards)|under\s+consideration)"
+    r"|(?:is\s+)?not\s+(?:yet\s+)?(?:planned|expected|on\s+(?:the\s+)?(?:table|agenda|cards)|under\s+consideration)"
     r"|off\s+the\s+table|out\s+of\s+the\s+question|(?:was|is|remains?|remained)\s+unchanged)\b",
     _I,
 )
@@ -697,7 +727,9 @@ KABUL_PLACE_AFTER = re.compile(
 # The bare demonym qualifying a measure or the state's money: "Afghan sanctions", "Afghan central bank".
 STATE_NOUN_AFTER = re.compile(
     r"^\s+(?:sanctions|assets|funds|reserves|banks?|banking|central\s+bank|economy|government|regime|state|aid"
-    r"|humanitarian|relief|governing|institutions|public\s+bodies|ministries)\b",
+    r"|humanitarian|relief|governing|institutions|public\s+bodies|ministries|curbs|restrictions|restrictive\s+measures"
+    # money sent under a licence: "Afghan power payments", "Afghan utility transactions"
+    r"|(?:[\w-]+\s+)?(?:payments|transactions))\b",
     _I,
 )
 # Between a name and a trigger it modifies directly: "Swiss asset freeze", "the EU's new sanctions".
@@ -744,6 +776,17 @@ SUBORDINATE = re.compile(r"\W*(?:though|although|while|whereas|after|before|even
 COORDINATED_OBJECT_BEFORE = re.compile(
     r"\b(?:for|of|in|to|with|on|from|at|into|towards?|between|via)\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?"
     r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:the\s+)?$"
+)
+# A state named as the owner of an organ, in translated state-media English: "the Supreme Court of
+# Kyrgyzstan", "the Ministry of Foreign Affairs of the Republic of Azerbaijan". The organ speaks for the
+# state: it acts.
+ORGAN_OF = re.compile(
+    r"\b(?:ministry(?:\s+of\s+(?:foreign|external|internal)\s+affairs|\s+of\s+[a-z]+)?|government|president|presidency"
+    r"|(?:supreme|constitutional|high)\s+court|cabinet(?:\s+of\s+ministers)?|parliament|prosecutor[\s-]general"
+    r"|prosecutor\s+general['’]s\s+office|foreign\s+ministry|foreign\s+minister|council\s+of\s+ministers"
+    r"|head\s+of\s+state|leadership)\s+of\s+(?:the\s+)?(?:(?:islamic\s+|kyrgyz\s+|federal\s+)?republic\s+of\s+"
+    r"|kingdom\s+of\s+|state\s+of\s+)?$",
+    _I,
 )
 PREPOSITION_BEFORE = re.compile(
     r"\b(?:for|of|in|to|with|on|from|against|by|at|into|towards?|about|over|under|between|inside)\s+(?:the\s+)?$",
