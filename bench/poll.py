@@ -13,6 +13,11 @@ A separate server process serves N feeds (/feed/<i>, cycling through the real-fe
 
 Targets: cold / lower bound <= 1.5; warm <= 3 s per 1000 feeds; peak RSS <= 150 MB. `--check` exits 1
 when one is missed. `--profile` prints the cold cycle's top 25 functions (event loop and database thread).
+
+`--callgrind` counts instructions instead (deterministic where wall times on a shared VM are not): the
+lower bound's fetch + parse and the cold cycle each run once natively (which also caches their bytecode), then
+again under `valgrind --tool=callgrind`, which counts only the timed region of each (marks below); the feed
+server is another process and is never counted. Use a small --feeds (40-60): valgrind runs ~50x slower.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import cProfile
 import functools
 import io
 import json
+import os
 import pstats
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -44,6 +51,15 @@ RESULT = "RESULT "  # prefix of the child's one machine-readable line
 TARGET_RATIO = 1.5
 TARGET_WARM_PER_1000 = 3.0
 TARGET_RSS_MB = 150.0
+# Callgrind marks: two libc calls nothing else in the process makes. Entering getpgrp() zeroes the counts
+# (`--zero-before`), entering getsid() writes the counts since the last mark to a numbered file
+# (`--dump-before`): the counted region is exactly what lies between them, every thread included.
+CALLGRIND_MARKS = ["--zero-before=getpgrp", "--dump-before=getsid"]
+# Generous limits for the counted cycle: valgrind's ~50x slowdown must not turn polls into timeouts or
+# lost leases (their length changes no work done).
+SLOW_DEFAULTS = (
+    "defaults:\n  timeout: 3000\n  read_timeout: 3000\n  connect_timeout: 3000\nreplicas:\n  lease: 7200\n"
+)
 
 
 # --- parent: corpus, server, config ---------------------------------------------------------------
@@ -67,23 +83,29 @@ def feed_documents(wanted: int) -> list[Path]:
     return found
 
 
-def write_config(workdir: Path, urls: list[str]) -> Path:
+def write_config(workdir: Path, urls: list[str], *, slow: bool = False) -> Path:
     feeds = "".join(f"  - name: feed-{i}\n    url: {url}\n" for i, url in enumerate(urls))
     path = workdir / "feeds.yaml"
     path.write_text(
-        f"database: sqlite:///{workdir / 'monitor.db'}\nbaseline: {BASELINE}\nfeeds:\n{feeds}",
+        f"database: sqlite:///{workdir / 'monitor.db'}\nbaseline: {BASELINE}\n"
+        + (SLOW_DEFAULTS if slow else "")
+        + f"feeds:\n{feeds}",
         encoding="utf-8",
     )
     (workdir / "urls.json").write_text(json.dumps(urls), encoding="utf-8")
     return path
 
 
-def run_phase(phase: str, workdir: Path, concurrency: int, profile: bool) -> dict[str, Any]:
-    """Run one phase in a fresh interpreter; echo what it prints; return its RESULT."""
-    command = [sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)]
+def run_phase(
+    phase: str, workdir: Path, concurrency: int, profile: bool, *, wrapper: list[str] | None = None
+) -> dict[str, Any]:
+    """Run one phase in a fresh interpreter (under `wrapper`, e.g. valgrind); echo what it prints; return
+    its RESULT."""
+    command = [*(wrapper or []), sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)]
     command += ["--concurrency", str(concurrency)] + (["--profile"] if profile else [])
+    command += ["--marks"] if wrapper else []
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=child_env())
     print(f"({phase} phase done in {time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
@@ -97,6 +119,33 @@ def run_phase(phase: str, workdir: Path, concurrency: int, profile: bool) -> dic
     return result
 
 
+def child_env() -> dict[str, str]:
+    """Bytecode written and read from one place: a module first imported inside a counted region must not
+    be compiled there in one run and loaded in the next."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "pyc-bench-poll"))
+    return env
+
+
+def count_phase(phase: str, workdir: Path, concurrency: int, dumps: int) -> list[int]:
+    """Instructions of each of the phase's `dumps` marked spans (callgrind, in a fresh interpreter)."""
+    out = workdir / f"callgrind.{phase}"
+    wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *CALLGRIND_MARKS]
+    run_phase(phase, workdir, concurrency, profile=False, wrapper=wrapper)
+    files = sorted(workdir.glob(f"callgrind.{phase}.*"), key=lambda path: int(path.suffix[1:]))
+    if len(files) != dumps:  # a mark hit by something else would shift every span
+        raise SystemExit(f"phase {phase}: {len(files)} callgrind dumps, expected {dumps}")
+    return [dump_instructions(path) for path in files]
+
+
+def dump_instructions(path: Path) -> int:
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise SystemExit(f"{path}: no summary line")
+
+
 # --- children: one phase each ---------------------------------------------------------------------
 
 
@@ -104,7 +153,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # Linux reports KiB
 
 
-async def lower_bound(urls: list[str], concurrency: int) -> dict[str, Any]:
+def mark_start(marks: bool) -> None:
+    """Under callgrind (`--marks`): zero the counts here (see CALLGRIND_MARKS)."""
+    if marks:
+        os.getpgrp()
+
+
+def mark_dump(marks: bool) -> None:
+    """Under callgrind: write the counts since the last mark."""
+    if marks:
+        os.getsid(0)
+
+
+async def lower_bound(urls: list[str], concurrency: int, marks: bool = False) -> dict[str, Any]:
     """Fetch and feedparser.parse every URL; then GET each again with its ETag (all 304s)."""
     import feedparser
     import httpx
@@ -129,10 +190,14 @@ async def lower_bound(urls: list[str], concurrency: int) -> dict[str, Any]:
         async with gate:
             await client.get(url, headers={"If-None-Match": etags[url]})
 
-    async with httpx.AsyncClient() as client:
+    # httpx's defaults, spelt out so that stretch_clocks() reaches them under callgrind.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+    async with httpx.AsyncClient(timeout=3000.0 if marks else 5.0, limits=limits) as client:
+        mark_start(marks)
         cold, cold_cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(client, url) for url in urls))
         warm, warm_cpu = time.perf_counter(), time.process_time()
+        mark_dump(marks)
         await asyncio.gather(*(again(client, url) for url in urls))
         done, done_cpu = time.perf_counter(), time.process_time()
     return {
@@ -177,17 +242,21 @@ def instrument() -> Stopwatch:
     return watch
 
 
-async def cycle(workdir: Path, phase: str, profile: bool) -> dict[str, Any]:
+async def cycle(workdir: Path, phase: str, profile: bool, marks: bool = False) -> dict[str, Any]:
+    """One cycle, timed from open_resources to their close. Under callgrind three spans are counted: open,
+    poll_all, close."""
     from monitor import resources
     from monitor.config import load_config
 
     config = load_config(workdir / "feeds.yaml")
-    watch = instrument()
+    watch = Stopwatch() if marks else instrument()  # counted: the product's code alone
     loop_profile, db_profile = cProfile.Profile(), cProfile.Profile()
+    mark_start(marks)
     started, cpu = time.perf_counter(), time.process_time()
     loop_cpu = time.thread_time()
     async with resources.open_resources(config) as rt:
         opened = time.perf_counter()
+        mark_dump(marks)
         db_cpu = await rt.db(time.thread_time)
         if profile:
             loop_profile.enable()
@@ -198,7 +267,9 @@ async def cycle(workdir: Path, phase: str, profile: bool) -> dict[str, Any]:
             await rt.db(db_profile.disable)
         polled = time.perf_counter()
         db_cpu = await rt.db(time.thread_time) - db_cpu
+        mark_dump(marks)
     finished, cpu = time.perf_counter(), time.process_time() - cpu
+    mark_dump(marks)
     if profile:
         print_profile(phase, loop_profile, db_profile)
     return {
@@ -230,12 +301,28 @@ def count_items(database: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
 
 
-def child(phase: str, workdir: Path, concurrency: int, profile: bool) -> None:
+def stretch_clocks() -> None:
+    """Under callgrind the work runs ~50x slower against the clock: a kept-alive connection would expire
+    (and a new one be opened) where natively it is reused. Every client's keep-alive limit is stretched;
+    the work done is the native one."""
+    import httpx
+
+    native = httpx.Limits
+
+    def stretched(*args: Any, **kwargs: Any) -> httpx.Limits:
+        return native(*args, **{**kwargs, "keepalive_expiry": 3000.0})
+
+    httpx.Limits = stretched  # type: ignore[misc,assignment]
+
+
+def child(phase: str, workdir: Path, concurrency: int, profile: bool, marks: bool) -> None:
+    if marks:
+        stretch_clocks()
     if phase == "lower":
         urls = json.loads((workdir / "urls.json").read_text(encoding="utf-8"))
-        result = asyncio.run(lower_bound(urls, concurrency))
+        result = asyncio.run(lower_bound(urls, concurrency, marks))
     else:
-        result = asyncio.run(cycle(workdir, phase, profile))
+        result = asyncio.run(cycle(workdir, phase, profile, marks))
     result["rss_mb"] = peak_rss_mb()
     print(RESULT + json.dumps(result))
 
@@ -308,10 +395,22 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print the cold cycle's top 25 functions")
     parser.add_argument("--phase", choices=["lower", "cold", "warm"], help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="count instructions of the lower bound and the cold cycle under valgrind (small --feeds)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="with --callgrind: copy the callgrind files here (for callgrind_annotate)"
+    )
     parser.add_argument("--concurrency", type=int, default=20, help=argparse.SUPPRESS)
+    parser.add_argument("--marks", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        child(args.phase, args.workdir, args.concurrency, args.profile)
+        child(args.phase, args.workdir, args.concurrency, args.profile, args.marks)
+        return
+    if args.callgrind:
+        counted(args.feeds, args.ports, args.keep)
         return
     missed = bench(args.feeds, args.ports, args.profile)
     if args.check and missed:
@@ -336,6 +435,43 @@ def bench(feeds: int, ports: int, profile: bool) -> list[str]:
         cold = run_phase("cold", workdir, concurrency, profile)
         warm = run_phase("warm", workdir, concurrency, profile)
     return report(feeds, lower, cold, warm)
+
+
+def counted(feeds: int, ports: int, keep: Path | None) -> None:
+    """Instructions of the bound's fetch + parse and of the cold cycle (open, poll, close), next to the
+    CPU seconds of the same two phases run natively just before (which also caches their bytecode)."""
+    from feedserver import ServerProcess
+
+    from monitor.config import Defaults
+
+    concurrency = Defaults().max_concurrency
+    documents = feed_documents(feeds)
+    print(f"{feeds} feeds cycling through {len(documents)} corpus documents, {ports} loopback ports")
+    with tempfile.TemporaryDirectory(prefix="bench-poll-") as tmp, ServerProcess(documents, ports) as server:
+        workdir = Path(tmp)
+        write_config(workdir, [server.feed_url(i) for i in range(feeds)], slow=True)
+        lower = run_phase("lower", workdir, concurrency, profile=False)
+        cold = run_phase("cold", workdir, concurrency, profile=False)
+        (workdir / "monitor.db").unlink()
+        lower_ir = count_phase("lower", workdir, concurrency, dumps=1)[0]
+        cold_open, cold_poll, cold_close = count_phase("cold", workdir, concurrency, dumps=3)
+        stored = count_items(workdir / "monitor.db")
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for path in workdir.glob("callgrind.*"):
+                shutil.copy(path, keep / path.name)
+    cold_ir = cold_open + cold_poll + cold_close
+    print(
+        f"native: lower bound CPU {lower['cpu']:.2f} s, cold cycle CPU {cold['cpu']:.2f} s: "
+        f"{cold['cpu'] / lower['cpu']:.2f}"
+    )
+    print(
+        f"lower bound: {lower_ir / 1e6:,.0f}M instructions ({lower['entries']} entries)\n"
+        f"cold cycle: {cold_ir / 1e6:,.0f}M instructions (open_resources {cold_open / 1e6:,.0f}M + "
+        f"poll_all {cold_poll / 1e6:,.0f}M + close {cold_close / 1e6:,.0f}M); items stored {stored}\n"
+        f"cold / lower bound, instructions: {cold_ir / lower_ir:.3f} "
+        f"(poll_all alone {cold_poll / lower_ir:.3f})"
+    )
 
 
 if __name__ == "__main__":
