@@ -131,7 +131,9 @@ def child_env() -> dict[str, str]:
 def count_phase(phase: str, workdir: Path, concurrency: int, dumps: int) -> list[int]:
     """Instructions of each of the phase's `dumps` marked spans (callgrind, in a fresh interpreter)."""
     out = workdir / f"callgrind.{phase}"
-    wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *CALLGRIND_MARKS]
+    # Names written in full in every dump: compressed, a later dump names functions by the first one's ids.
+    wrapper = ["valgrind", "--tool=callgrind", "--compress-strings=no", f"--callgrind-out-file={out}"]
+    wrapper += CALLGRIND_MARKS
     run_phase(phase, workdir, concurrency, profile=False, wrapper=wrapper)
     files = sorted(workdir.glob(f"callgrind.{phase}.*"), key=lambda path: int(path.suffix[1:]))
     if len(files) != dumps:  # a mark hit by something else would shift every span
