@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import feedparser
 
@@ -101,8 +101,16 @@ def normalise_link(url: str) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)
+    except ValueError:  # a malformed URL: still an identity, just not a normalisable one
+        return url
+    return _normalised(url, parts)
+
+
+def _normalised(url: str, parts: SplitResult) -> str:
+    """normalise_link() of a stripped `url` already split into `parts`."""
+    try:
         port = parts.port
-    except ValueError:  # a malformed host or port: still an identity, just not a normalisable one
+    except ValueError:  # a malformed port: still an identity, just not a normalisable one
         return url
     scheme = parts.scheme.lower()
     host = _host_and_port(parts.hostname, port, scheme)
@@ -276,18 +284,19 @@ class _Draft:
 
 
 def _draft(entry: Any, now: datetime, guess_markup: bool, base: str) -> _Draft:
-    link = _absolute_link(_get(entry, "link"), base)
+    link, parts = _absolute_link(_get(entry, "link"), base)
     published = _entry_date(entry, now)
+    tags = _get(entry, "tags")
     return _Draft(
         guid=(_get(entry, "id") or "").strip() or None,
         link=link,
-        normalised_link=normalise_link(link) if link else None,
+        normalised_link=_normalised(link, parts) if link and parts else None,
         title=_text(entry, "title", TITLE_LIMIT, guess_markup),
         summary=_summary(entry, guess_markup),
         published=published or now,
         published_known=published is not None,
         authors=_authors(entry),
-        tags=_unique_texts(_get(tag, "term") or _get(tag, "label") for tag in _get(entry, "tags") or ()),
+        tags=_unique_texts(_get(tag, "term") or _get(tag, "label") for tag in tags) if tags else (),
     )
 
 
@@ -300,21 +309,26 @@ def _get(container: Any, key: str) -> Any:
     return dict.get(container, key)
 
 
-def _absolute_link(raw: object, base: str) -> str | None:
-    """The link made absolute against `base` (the fetched URL, public part), if it is a web URL."""
+_NO_LINK: tuple[None, None] = (None, None)
+
+
+def _absolute_link(raw: object, base: str) -> tuple[str, SplitResult] | tuple[None, None]:
+    """The link made absolute against `base` (the fetched URL, public part), if it is a web URL; with its
+    parts, which normalising it reads again."""
     if not isinstance(raw, str):
-        return None
+        return _NO_LINK
     link = raw.strip()
     if not link:
-        return None  # urljoin would turn an empty <link/> into the feed's own URL
+        return _NO_LINK  # urljoin would turn an empty <link/> into the feed's own URL
     try:
-        if base and not urlsplit(link).scheme:
-            link = urljoin(base, link)
         parts = urlsplit(link)
+        if base and not parts.scheme:
+            link = urljoin(base, link)
+            parts = urlsplit(link)
     except ValueError:
-        return None
+        return _NO_LINK
     # Relative links without a base, and javascript:/data: URLs, are unusable.
-    return link if parts.scheme.lower() in DEFAULT_PORTS and parts.netloc else None
+    return (link, parts) if parts.scheme.lower() in DEFAULT_PORTS and parts.netloc else _NO_LINK
 
 
 def _entry_date(entry: Any, now: datetime) -> datetime | None:
@@ -340,7 +354,11 @@ def _summary(entry: Any, guess_markup: bool) -> str:
 
 
 def _authors(entry: Any) -> tuple[str, ...]:
-    names = [_get(author, "name") or _get(author, "email") for author in _get(entry, "authors") or ()]
+    authors = _get(entry, "authors")
+    if not authors:
+        author = _get(entry, "author")
+        return _unique_texts([author]) if author else ()
+    names = [_get(author, "name") or _get(author, "email") for author in authors]
     return _unique_texts(names if any(names) else [_get(entry, "author")])
 
 

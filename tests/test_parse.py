@@ -110,6 +110,15 @@ def test_credentials_and_query_of_the_feed_url_never_reach_item_links() -> None:
     ]
 
 
+def test_a_relative_link_is_keyed_by_its_absolute_normalised_form() -> None:
+    # The link is split once while made absolute; its key must still be that of the absolute link.
+    items = b"<item><guid>g1</guid><link>Story/?utm_source=rss#frag</link></item>"
+    feed = parse(_rss(items), {"Content-Location": "https://News.example.com/feeds/"}, fetched_at=FETCHED_AT)
+    item = feed.items[0]
+    assert item.link == "https://news.example.com/feeds/Story/?utm_source=rss#frag"
+    assert feed.link_keys == {item.key: "link:https://news.example.com/feeds/Story"}
+
+
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize("prolog", [b"<?pi?>", b"<!-- c -->", b"  "])
 def test_a_long_prolog_before_garbage_is_rejected_quickly(prolog: bytes) -> None:
