@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -264,6 +264,9 @@ def filter_new(
     return list(fresh.values())
 
 
+_ITEM_ROW_KEYS = tuple(column.name for column in ITEMS.c if column.name != "id")  # what _item_row gives
+
+
 def _item_row(
     feed_id: int, item: FeedItem, decision: Decision, backlog: bool, lkey: str | None, now: datetime
 ) -> dict[str, object]:
@@ -293,6 +296,45 @@ def _item_row(
         "evidence": evidence.sentence if evidence else None,
         "event_id": None,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _PrebuiltInsert:
+    """The items insert compiled for one dialect, with the bind processors SQLAlchemy would apply."""
+
+    sql: str
+    slots: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # (_item_row key, its processor), in order
+    positional: bool
+
+
+_PREBUILT: dict[str, _PrebuiltInsert] = {}
+
+
+def _prebuilt_insert(dialect: sa.Dialect) -> _PrebuiltInsert:
+    prebuilt = _PREBUILT.get(dialect.name)
+    if prebuilt is None:
+        compiled = sa.insert(ITEMS).compile(dialect=dialect, column_keys=list(_ITEM_ROW_KEYS))
+        # Each column type's own processors (UTCDateTime's storage format, SQLite's booleans): the values
+        # written are those `conn.execute(sa.insert(ITEMS), rows)` writes. (A sequence of processors would
+        # be a tuple-typed column's; items has none.)
+        processors = cast(dict[str, Callable[[Any], Any]], compiled._bind_processors)
+        names = compiled.positiontup or _ITEM_ROW_KEYS
+        slots = tuple((name, processors.get(name)) for name in names)
+        prebuilt = _PREBUILT[dialect.name] = _PrebuiltInsert(str(compiled), slots, compiled.positional)
+    return prebuilt
+
+
+def insert_items(conn: Connection, rows: Sequence[Mapping[str, object]]) -> None:
+    """Insert `_item_row`s in one executemany, compiled once per dialect: executing `sa.insert(ITEMS)` looks
+    its compiled form up and binds each row through SQLAlchemy's generic parameter handling on every poll
+    (the cold cycle's hot path)."""
+    prebuilt = _prebuilt_insert(conn.dialect)
+    slots = prebuilt.slots
+    if prebuilt.positional:
+        values: list[Any] = [tuple([row[n] if p is None else p(row[n]) for n, p in slots]) for row in rows]
+    else:
+        values = [{n: row[n] if p is None else p(row[n]) for n, p in slots} for row in rows]
+    conn.exec_driver_sql(prebuilt.sql, values)
 
 
 def last_item_id(conn: Connection) -> int:
@@ -474,7 +516,7 @@ def _save_items(
     first_ids = []
     reports: list[int] = []  # ids of items given an event: the event-report search index takes them
     if quiet:
-        conn.execute(sa.insert(ITEMS), quiet)  # executemany: the cold cycle's hot path
+        insert_items(conn, quiet)  # executemany: the cold cycle's hot path
         # The write lock is held: these rows got the ids just below the current maximum.
         first_ids.append(last_item_id(conn) - len(quiet) + 1)
     # Another replica may be storing a report of the same development right now: take turns on it.

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -151,6 +151,42 @@ def _set_lock_timeout(dbapi_connection: Any, value: str) -> None:
     with dbapi_connection.cursor() as cursor:
         cursor.execute(f"SET lock_timeout = '{value}'")
     dbapi_connection.commit()
+
+
+def test_the_prebuilt_items_insert_stores_what_sqlalchemy_stores(engine: sa.Engine) -> None:
+    # Rows bound through the columns' processors once per dialect must be stored exactly as SQLAlchemy's own
+    # executemany stores them: the UTC text (SQLite) or timestamptz, booleans, floats, NULLs.
+    kabul = timezone(timedelta(hours=4, minutes=30))
+    decisions = [
+        quiet(),
+        event(),
+        Decision(False, "recognition", None, "planned", None, 0.25, None, "backlog"),
+    ]
+    items = [
+        FeedItem(
+            "k", "T", "S", None, datetime(2026, 2, 1, 9, 30, 15, 123456, tzinfo=kabul), False, ("a",), ()
+        ),
+        FeedItem("k", "Title", "", "https://a.example/1", NOW, True, (), ("x", "y")),
+        FeedItem("k", "", "Summary", None, datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC), True),
+    ]
+    rows = [
+        store._item_row(
+            feed_id(engine), i, d, backlog, "link:x" if i.link else None, NOW - timedelta(hours=1)
+        )
+        for i, d, backlog in zip(items, decisions, [False, True, False], strict=True)
+    ]
+    columns = ", ".join(c.name for c in models.ITEMS.c if c.name not in ("id", "key"))
+    with engine.begin() as conn:
+        store.insert_items(conn, [{**row, "key": f"fast:{n}"} for n, row in enumerate(rows)])
+        conn.execute(sa.insert(models.ITEMS), [{**row, "key": f"sa:{n}"} for n, row in enumerate(rows)])
+        stored = conn.exec_driver_sql(f"SELECT key, {columns} FROM items ORDER BY id").all()
+    assert [row[0] for row in stored] == ["fast:0", "fast:1", "fast:2", "sa:0", "sa:1", "sa:2"]
+    assert [tuple(row[1:]) for row in stored[:3]] == [tuple(row[1:]) for row in stored[3:]]
+    with engine.connect() as conn:
+        published = (
+            conn.execute(sa.select(models.ITEMS.c.published).order_by(models.ITEMS.c.id)).scalars().all()
+        )
+    assert published[0] == datetime(2026, 2, 1, 5, 0, 15, 123456, tzinfo=UTC)
 
 
 def test_second_cycle_stores_nothing_new(engine: sa.Engine) -> None:
