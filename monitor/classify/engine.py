@@ -115,7 +115,38 @@ def classify(
         return _no_event([replace(chosen, reject="speculative", cues=cues)])
     if not chosen.codes:  # an act with nobody doing it ("Does the world need to recognise ...?")
         return _no_event([replace(chosen, reject="not_relevant", cues=(*chosen.cues, "actor:none"))])
-    return _decide(chosen, support, baseline, texts[0])
+    return _decide(chosen, support, baseline, texts[0], _background(chosen, found))
+
+
+def _background(chosen: Candidate, found: list[Candidate]) -> str | None:
+    """Why an act told only in the summary is background to another story (convention 2), if it is.
+
+    News copy puts the news up front (the inverted pyramid): a kind of step that neither the headline nor
+    the lead names, told first in a later sentence, is context ("The ruling comes a week after X
+    recognised ..."), unless it is dated to the day ("On Friday X removed ..."). So is a step told in a
+    subordinate clause under a headline that names no such step ("warning of famine after the freeze of
+    Afghan reserves"). A headline's rejected trigger (a question, the Taliban's own bid) still says what
+    kind of step the story is about."""
+    if chosen.index == 0:
+        return None
+    if chosen.subordinate and not _family_told(chosen, found, last=0):
+        return "subordinate clause"
+    if (
+        chosen.index >= 2
+        and not _family_told(chosen, found, last=1)
+        and not R.NEWS_DAY.search(chosen.sentence)
+    ):
+        return "later sentence"
+    return None
+
+
+def _family_told(chosen: Candidate, found: list[Candidate], last: int) -> bool:
+    """Does a sentence up to `last` (0: the headline, 1: the lead) name a step of the chosen act's family,
+    valid or not? The families: diplomacy (recognition, upgrades) and sanctions (imposed or eased)."""
+    sanctions = chosen.rule.event_type.startswith("sanctions")
+    return any(
+        other.index <= last and other.rule.event_type.startswith("sanctions") == sanctions for other in found
+    )
 
 
 def _main_event(valid: list[Candidate]) -> Candidate:
@@ -817,11 +848,15 @@ def _object_of(text: str, mention: Mention) -> bool:
     return bool(R.PREPOSITION_BEFORE.search(before)) and not R.ORGAN_OF.search(before)
 
 
-def _decide(chosen: Candidate, valid: list[Candidate], baseline: Baseline, title: str) -> Decision:
+def _decide(
+    chosen: Candidate, valid: list[Candidate], baseline: Baseline, title: str, background: str | None = None
+) -> Decision:
     event_type = chosen.rule.event_type
     novel, reason, actor, cues = True, None, chosen.codes[0] if chosen.codes else None, list(chosen.cues)
     if chosen.modality != "negated":
-        verdicts = [(code, _novelty(chosen, code, valid, baseline, title)) for code in chosen.codes]
+        verdicts = [
+            (code, _novelty(chosen, code, valid, baseline, title, background)) for code in chosen.codes
+        ]
         if verdicts:
             # The actor making news: one the baseline does not know, else any new act, else the first named.
             unknown = [
@@ -852,15 +887,22 @@ def _decide(chosen: Candidate, valid: list[Candidate], baseline: Baseline, title
 
 
 def _novelty(
-    chosen: Candidate, code: str, valid: list[Candidate], baseline: Baseline, title: str
+    chosen: Candidate,
+    code: str,
+    valid: list[Candidate],
+    baseline: Baseline,
+    title: str,
+    background: str | None = None,
 ) -> tuple[Reason | None, list[str]]:
-    """None when new; else restatement (a known fact again) or historical (background, not the news)."""
+    """None when new; else restatement (a known fact again) or historical (background, not the news).
+
+    `background`: why the act, told only in the summary, is context for another story (`_background`)."""
     event_type = chosen.rule.event_type
     known = baseline.one_off(code, event_type, chosen.act)
     if known is not None:  # a one-off fact happens once: any report of it, in any tense, is the fact again
         return "restatement", [f"baseline:{code} {event_type} ({known.act}, one-off)"]
     if chosen.modality == "planned":
-        return None, []
+        return ("historical", [f"background:{background}"]) if background else (None, [])
     if baseline.knows(code, event_type, chosen.act):
         same = [c for c in valid if c.rule.event_type == event_type and (code in c.codes or not c.codes)]
         told_as_old = [cue for c in same for cue in (*c.past, *c.dated, *c.ongoing)]
@@ -880,6 +922,8 @@ def _novelty(
     asides += [genre.group()] if genre else []  # an explainer describes a state of affairs
     if asides or chosen.rule.standing:
         return "historical", [f"history:{cue}" for cue in asides or ("standing state",)]
+    if background:
+        return "historical", [f"background:{background}"]
     unchanged = [cue for cue in chosen.ongoing if R.NO_CHANGE.match(cue)]
     if unchanged:  # "the UN travel ban remains in place": a state of affairs, not a change to it
         return "restatement", [f"history:{cue}" for cue in unchanged]

@@ -857,6 +857,12 @@ DATED = re.compile(
     + r")\b(?!\s+\d)",
     _I,
 )
+# A step dated to the day of the report is the news even in a later sentence ("On Friday X removed ...").
+NEWS_DAY = re.compile(
+    r"\b(?:today|tonight|yesterday|this\s+(?:week|morning|afternoon|evening)"
+    r"|on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b",
+    _I,
+)
 GENRE_HISTORY = re.compile(
     r"\b(?:explainer|backgrounder|anniversary|one\s+year\s+on|a\s+year\s+on|how\s+[\w\s]{1,25}came\s+to)\b",
     _I,
