@@ -113,6 +113,11 @@ def classify(
     if unconfirmed:
         cues = (*chosen.cues, f"unconfirmed:{unconfirmed}")
         return _no_event([replace(chosen, reject="speculative", cues=cues)])
+    if chosen.index > 0 and "source:interested" in chosen.cues:
+        # No headline tells of the step and only the Taliban say it in the body ("Taliban spokesmen said
+        # new US visa curbs ... harm ties"): their statement is the story, not a step by the state.
+        cues = (*chosen.cues, "claim:summary only")
+        return _no_event([replace(chosen, reject="speculative", cues=cues)])
     if not chosen.codes:  # an act with nobody doing it ("Does the world need to recognise ...?")
         return _no_event([replace(chosen, reject="not_relevant", cues=(*chosen.cues, "actor:none"))])
     return _decide(chosen, support, baseline, texts[0], _background(chosen, found))
