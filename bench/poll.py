@@ -55,6 +55,7 @@ TARGET_RSS_MB = 150.0
 # (`--zero-before`), entering getsid() writes the counts since the last mark to a numbered file
 # (`--dump-before`): the counted region is exactly what lies between them, every thread included.
 CALLGRIND_MARKS = ["--zero-before=getpgrp", "--dump-before=getsid"]
+TOTAL = " total"  # instructions_by_library's key for the dump's total (no library is named so)
 # Generous limits for the counted cycle: valgrind's ~50x slowdown must not turn polls into timeouts or
 # lost leases (their length changes no work done).
 SLOW_DEFAULTS = (
@@ -128,8 +129,9 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def count_phase(phase: str, workdir: Path, concurrency: int, dumps: int) -> list[int]:
-    """Instructions of each of the phase's `dumps` marked spans (callgrind, in a fresh interpreter)."""
+def count_phase(phase: str, workdir: Path, concurrency: int, dumps: int) -> list[Counter[str]]:
+    """Instructions of each of the phase's `dumps` marked spans, by library, plus callgrind's own total
+    under TOTAL (callgrind, in a fresh interpreter)."""
     out = workdir / f"callgrind.{phase}"
     # Names written in full in every dump: compressed, a later dump names functions by the first one's ids.
     wrapper = ["valgrind", "--tool=callgrind", "--compress-strings=no", f"--callgrind-out-file={out}"]
@@ -138,14 +140,37 @@ def count_phase(phase: str, workdir: Path, concurrency: int, dumps: int) -> list
     files = sorted(workdir.glob(f"callgrind.{phase}.*"), key=lambda path: int(path.suffix[1:]))
     if len(files) != dumps:  # a mark hit by something else would shift every span
         raise SystemExit(f"phase {phase}: {len(files)} callgrind dumps, expected {dumps}")
-    return [dump_instructions(path) for path in files]
+    return [instructions_by_library(path) for path in files]
 
 
-def dump_instructions(path: Path) -> int:
+def instructions_by_library(path: Path) -> Counter[str]:
+    """A dump's instructions by the library (object file) they ran in, and its summary (callgrind's total,
+    under TOTAL; the functions' cost lines add up to within 0.1-7% above it). `ob=` names the object of the
+    `fn=` lines after it; the cost line after a `calls=` line is the call's inclusive cost, already counted
+    in the callee, so it is skipped."""
+    totals: Counter[str] = Counter()
+    current = owner = "?"
+    after_call = False
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         if line.startswith("summary:"):
-            return int(line.split()[1])
-    raise SystemExit(f"{path}: no summary line")
+            totals[TOTAL] = int(line.split()[1])
+        elif line.startswith("ob="):
+            current = Path(line[3:].strip()).name
+        elif line.startswith("fn="):
+            owner = current
+        elif line.startswith("calls="):
+            after_call = True
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            if not after_call:
+                fields = line.split()
+                totals[owner] += int(fields[1]) if len(fields) > 1 else 0
+            after_call = False
+    return totals
+
+
+def library(name: str) -> str:
+    """The library's short name: libsqlite3.so.0.8.6 -> libsqlite3."""
+    return name.split(".so")[0].split(".cpython")[0]
 
 
 # --- children: one phase each ---------------------------------------------------------------------
@@ -455,14 +480,30 @@ def counted(feeds: int, ports: int, keep: Path | None) -> None:
         lower = run_phase("lower", workdir, concurrency, profile=False)
         cold = run_phase("cold", workdir, concurrency, profile=False)
         (workdir / "monitor.db").unlink()
-        lower_ir = count_phase("lower", workdir, concurrency, dumps=1)[0]
-        cold_open, cold_poll, cold_close = count_phase("cold", workdir, concurrency, dumps=3)
+        lower_libs = count_phase("lower", workdir, concurrency, dumps=1)[0]
+        cold_spans = count_phase("cold", workdir, concurrency, dumps=3)
         stored = count_items(workdir / "monitor.db")
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             for path in workdir.glob("callgrind.*"):
                 shutil.copy(path, keep / path.name)
-    cold_ir = cold_open + cold_poll + cold_close
+    report_counts(lower, cold, lower_libs, cold_spans, stored)
+
+
+def report_counts(
+    lower: dict[str, Any],
+    cold: dict[str, Any],
+    lower_libs: Counter[str],
+    cold_spans: list[Counter[str]],
+    stored: int,
+) -> None:
+    cold_libs = sum(cold_spans, Counter[str]())
+    lower_ir, cold_ir = lower_libs[TOTAL], cold_libs[TOTAL]
+    cold_open, cold_poll, cold_close = (span[TOTAL] for span in cold_spans)
+    # In poll_all, libcrypto is the SHA-256 of each body (the unchanged-body check): valgrind offers no SHA
+    # instructions, so OpenSSL hashes in software there; natively (SHA-NI) it is ~100x cheaper (3.6 ms for
+    # 50 bodies here). (In open_resources it is the TLS context: as dear natively.)
+    crypto = sum(count for name, count in cold_spans[1].items() if library(name) == "libcrypto")
     print(
         f"native: lower bound CPU {lower['cpu']:.2f} s, cold cycle CPU {cold['cpu']:.2f} s: "
         f"{cold['cpu'] / lower['cpu']:.2f}"
@@ -472,8 +513,18 @@ def counted(feeds: int, ports: int, keep: Path | None) -> None:
         f"cold cycle: {cold_ir / 1e6:,.0f}M instructions (open_resources {cold_open / 1e6:,.0f}M + "
         f"poll_all {cold_poll / 1e6:,.0f}M + close {cold_close / 1e6:,.0f}M); items stored {stored}\n"
         f"cold / lower bound, instructions: {cold_ir / lower_ir:.3f} "
-        f"(poll_all alone {cold_poll / lower_ir:.3f})"
+        f"(poll_all alone {cold_poll / lower_ir:.3f}; "
+        f"without libcrypto, SHA-256 in software under valgrind: {(cold_ir - crypto) / lower_ir:.3f})"
     )
+    libraries = Counter[str]()
+    for name, count in (cold_libs + lower_libs).items():
+        if name != TOTAL:
+            libraries[library(name)] += count
+    print("by library, M instructions (lower bound / cold cycle):")
+    for name, _ in libraries.most_common(8):
+        mine = sum(c for n, c in cold_libs.items() if library(n) == name)
+        bound = sum(c for n, c in lower_libs.items() if library(n) == name)
+        print(f"  {name}: {bound / 1e6:,.0f} / {mine / 1e6:,.0f}")
 
 
 if __name__ == "__main__":
