@@ -160,15 +160,16 @@ def load(ctx: click.Context, *, sends: bool = False) -> Config:
     return config
 
 
-def engine_for(ctx: click.Context, *, note: bool = True) -> Engine:
-    """The opened database; its connections are closed when the command ends. A SQLite file the daemon
-    has not created yet is not created here: the command sees an empty history and says why."""
+def engine_for(ctx: click.Context, *, note: bool = True, writes: bool = False) -> Engine:
+    """The opened database; its connections are closed when the command ends. Nothing is created here: with
+    no database yet the command sees an empty history and says why. A command that only reads (not `writes`)
+    migrates nothing: it refuses a schema older or newer than this code's."""
     from monitor.db import open_existing
 
     config = ctx.ensure_object(dict).get("config_sending") or load(ctx)
-    engine, missing = open_existing(config.database)
-    if missing is not None and note:
-        click.echo(f"note: no database yet at {missing} (the first run or poll creates it)", err=True)
+    engine, why_empty = open_existing(config.database, writes=writes)
+    if why_empty is not None and note:
+        click.echo(f"note: {why_empty}", err=True)
     ctx.call_on_close(engine.dispose)
     return engine
 
@@ -520,7 +521,7 @@ def deliveries_retry(ctx: click.Context, delivery_id: int | None, dead: bool) ->
     from monitor import outbox
 
     load(ctx, sends=True)  # a requeued delivery goes to a webhook: its secrets must be set
-    requeued = outbox.requeue(engine_for(ctx, note=False), datetime.now(UTC), delivery_id)
+    requeued = outbox.requeue(engine_for(ctx, note=False, writes=True), datetime.now(UTC), delivery_id)
     if delivery_id is not None and requeued.count == 0:
         raise InputError(f"delivery {delivery_id}: no such unsent delivery")
     peers = requeued.digest_peers
@@ -672,7 +673,7 @@ def prune(ctx: click.Context, days: int | None) -> None:
         click.echo("retention disabled (retention.items_days is empty or 0): nothing pruned")
         return
     cutoff = store.stale_cutoff(datetime.now(UTC), days)
-    engine = engine_for(ctx, note=False)
+    engine = engine_for(ctx, note=False, writes=True)
     count = store.prune_items(engine, cutoff, prune_events=config.retention.prune_events)
     click.echo(f"{count} items pruned (first seen before {cutoff.date()})")
     returned = store.return_space(engine) if count else None

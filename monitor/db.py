@@ -456,9 +456,12 @@ def _wait_for_other_migrations(conn: Connection) -> None:
 
 def store_error(url: str, error: BaseException) -> StoreError:
     """A database failure as a StoreError naming the database without its password."""
-    shown = sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
     reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-    return StoreError(f"database {shown}: {reason}")
+    return StoreError(f"database {_shown(url)}: {reason}")
+
+
+def _shown(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True) if "://" in url else url
 
 
 def open_database(url: str) -> Engine:
@@ -481,14 +484,76 @@ def missing_sqlite_file(url: str) -> Path | None:
     return Path(path)
 
 
-def open_existing(url: str) -> tuple[Engine, Path | None]:
-    """For commands that only read (or tidy) what the daemon stored: a SQLite file that does not exist
-    yet is not created (nor its folder); an empty in-memory database stands in, and its path comes back
-    so the command can say so."""
+def open_existing(url: str, *, writes: bool = False) -> tuple[Engine, str | None]:
+    """For commands that read (or, with `writes`, tidy) what the daemon stored. Nothing is created: for a
+    SQLite file that does not exist yet, or a database without tables, an empty in-memory database stands
+    in, and a note comes back for the command to show. A read-only open migrates nothing (see open_current);
+    one that writes brings the schema up to date, as a daemon's start does."""
     missing = missing_sqlite_file(url)
     if missing is not None:
         _check_creatable(missing)
-    return open_database("sqlite://" if missing else url), missing
+        return open_database("sqlite://"), f"no database yet at {missing} (the first run or poll creates it)"
+    if writes:
+        return open_database(url), None
+    engine = open_current(url)
+    if engine is None:
+        note = f"no tables yet in {_shown(url)} (the first run or poll creates them)"
+        return open_database("sqlite://"), note
+    return engine, None
+
+
+def open_current(url: str) -> Engine | None:
+    """Open a database whose schema this code reads as it is, checked with one query: a StoreError if it is
+    older (a read-only command never migrates) or newer than this code; None if it has no tables yet."""
+    try:
+        engine = create_engine(url)
+    except (sa.exc.SQLAlchemyError, OSError, ImportError) as error:
+        raise store_error(url, error) from None
+    try:
+        applied = _read_applied(url, engine)
+        if applied is not None:
+            _check_current(url, *applied)
+    except StoreError:
+        engine.dispose()
+        raise
+    if applied is None:
+        engine.dispose()
+        return None
+    return engine
+
+
+def _read_applied(url: str, engine: Engine) -> tuple[int, int] | None:
+    try:
+        with engine.connect() as conn:
+            return _applied(conn)
+    except (sa.exc.SQLAlchemyError, OSError) as error:
+        raise store_error(url, error) from None
+
+
+def _applied(conn: Connection) -> tuple[int, int] | None:
+    """(how many migrations are recorded, the highest); None when there is no schema_version table."""
+    try:
+        count, top = conn.exec_driver_sql("SELECT count(*), max(version) FROM schema_version").one()
+    except sa.exc.DBAPIError:
+        conn.rollback()  # PostgreSQL: the failed statement ended the transaction
+        if sa.inspect(conn).has_table("schema_version"):
+            raise
+        return None
+    return int(count), int(top or 0)
+
+
+def _check_current(url: str, count: int, top: int) -> None:
+    current = len(MIGRATIONS)
+    if top > current:
+        raise StoreError(
+            f"database {_shown(url)}: its schema is version {top}, newer than this monitor's {current}; "
+            "use the release that wrote it (or a newer one)"
+        )
+    if count < current:
+        raise StoreError(
+            f"database {_shown(url)}: its schema ({count} of {current} migrations) is older than this "
+            "monitor's; 'monitor run' or 'monitor poll --once' brings it up to date (this command only reads)"
+        )
 
 
 def _check_creatable(file: Path) -> None:
