@@ -224,11 +224,13 @@ def record_and_lease(
 ) -> Claim | None:
     """`mark_sent` of the previous request and `lease` of the next, in one write transaction (a lane's
     burst commits once per alert). `sent` is recorded whatever becomes of the lease. Returns `claim` with
-    the pause now stored on its target (as a renewal would), or None when the lease is refused."""
+    the pause now stored on its target (as a renewal would), or None when the lease is refused.
+    The lease goes first: on PostgreSQL it locks the rows, as `requeue` does, before the target's row.
+    """
     with engine.begin() as conn:
-        if sent is not None:
-            _mark_sent(conn, sent)
         if _lease(conn, ids, now, until, claim, digest_msg_id):
+            if sent is not None:
+                _mark_sent(conn, sent)
             return with_stored_pause(conn, claim)
         conn.rollback()
     if sent is not None:  # the lease was refused; the delivery it followed still happened
