@@ -3,6 +3,7 @@
 - Words are all required. Each matches its forms: its root (the word less a common English ending: -s,
   -es, -ed, -ing, -ise, -ize, -ition, -ation...) with any of those endings, so `recognise` finds
   "recognises", "recognized" and "recognition", `ban` finds "bans" and "banned", `country` "countries".
+  A form is not another word: `aid` does not find "aide", `plan` not "plane", nor `plane` "plan".
 - `word*` matches every word that begins with it: `Kazakh*` finds "Kazakhstan", which `Kazakh` does not.
   A word's forms are read from the index newest first and the reading stops at --limit; a prefix reads
   every match of every word it begins (in a large history, a common prefix costs milliseconds per
@@ -25,16 +26,19 @@ from monitor.errors import InputError
 
 _WORD = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-_ENDINGS = (  # longest first
+_ENDINGS = (  # longest first; a final e alone is not one: "plane" less it is "plan", another word
     *("isations", "izations", "isation", "ization", "itions", "ations", "ition", "ation"),
     *("ising", "izing", "ised", "ized", "ises", "izes", "ise", "ize", "ings", "ing"),
-    *("ies", "ied", "ed", "es", "s", "e"),
+    *("ies", "ied", "ed", "es", "s"),
 )
 MIN_ROOT = 4  # shorter roots match too much ("eas" would find "east")
 MIN_PREFIX = 3  # one- and two-letter words ("s", "UN") match only themselves; `word*` needs 3 letters
-_FORM_ENDINGS = ("", *_ENDINGS)
+_FORM_ENDINGS = ("", *_ENDINGS, "e")  # "e" gives back one an ending took ("trading": "trade")
+_ES_AFTER = ("s", "x", "z", "ch", "sh", "o")  # a whole word takes "es" only after these ("taxes", "vetoes")
+_PLAIN_AFTER_SHORT = ("ed", "ing", "ings")  # "planed" is "plane"'s: a short "plan" doubles ("planned")
 _SOFT_ENDINGS = ("ed", "es", "ing", "ings", "ation", "ations", "ition", "itions")  # after a final e or y
 _VOWELS = frozenset("aeiouy")
+_VOWEL_GROUPS = re.compile("[aeiouy]+")
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def forms(word: str) -> tuple[str, ...]:
     if len(word) < MIN_PREFIX:
         return (word,)
     stem = root(word)
-    found = {word} | {stem + ending for ending in _FORM_ENDINGS}
+    found = {word} | {stem + ending for ending in _FORM_ENDINGS if stem != word or _whole(word, ending)}
     if stem[-1] == "e":
         found |= {stem[:-1] + ending for ending in _SOFT_ENDINGS}
     elif stem[-1] == "y":
@@ -72,6 +76,27 @@ def forms(word: str) -> tuple[str, ...]:
     elif stem[-1] not in _VOWELS:
         found |= {stem + stem[-1] + ending for ending in ("ed", "ing", "ings")}
     return tuple(sorted(found))
+
+
+def _whole(word: str, ending: str) -> bool:
+    """Whether `ending` on a word as typed (no ending taken off) makes a form of it, not another word's:
+    "aid" + "e" is "aide", "plan" + "es" is "planes", "not" + "ed" is "noted"."""
+    if ending == "e":
+        return False
+    if ending == "es":
+        return word.endswith(_ES_AFTER)
+    return ending not in _PLAIN_AFTER_SHORT or not _doubles(word)
+
+
+def _doubles(word: str) -> bool:
+    """A one-syllable word ending in one vowel and one consonant ("ban", "plan", "sit"), which doubles that
+    consonant before -ed and -ing."""
+    return (
+        len(_VOWEL_GROUPS.findall(word)) == 1
+        and word[-1] not in _VOWELS | {"w", "x"}
+        and word[-2] in _VOWELS
+        and word[-3] not in _VOWELS
+    )
 
 
 def parse(text: str) -> Query | None:
