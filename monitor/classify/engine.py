@@ -134,6 +134,8 @@ def _background(chosen: Candidate, found: list[Candidate]) -> str | None:
     kind of step the story is about."""
     if chosen.index == 0:
         return None
+    if chosen.ongoing and _headline_aims_elsewhere(chosen, found):
+        return "state of affairs"  # "US sanctions an Iranian network ... Taliban, already under sanctions"
     if chosen.subordinate and not _family_told(chosen, found, last=0):
         return "subordinate clause"
     if (
@@ -143,6 +145,17 @@ def _background(chosen: Candidate, found: list[Candidate]) -> str | None:
     ):
         return "later sentence"
     return None
+
+
+def _headline_aims_elsewhere(chosen: Candidate, found: list[Candidate]) -> bool:
+    """Is the headline's step of the chosen act's family aimed at another target (convention 4)?"""
+    sanctions = chosen.rule.event_type.startswith("sanctions")
+    return any(
+        other.index == 0
+        and other.reject == "other_target"
+        and other.rule.event_type.startswith("sanctions") == sanctions
+        for other in found
+    )
 
 
 def _family_told(chosen: Candidate, found: list[Candidate], last: int) -> bool:
@@ -262,6 +275,11 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
     _set_actor(candidate, mentions)
     if candidate.reject:
         return candidate
+    asked = next((m for m in candidate.actors if R.APPEAL_TO.search(text, 0, m.start)), None)
+    if asked:  # "Oxfam urged the US to ... saying the new licence ...": an appeal to the US, not its step
+        candidate.reject = "not_relevant"
+        candidate.cues += (f"appeal_to:{asked.text}",)
+        return candidate
     clause_end = _clause_end(text, candidate.end)
     after = _first_words(text[candidate.end : clause_end], 12)
     _set_modality(candidate, clause, after)
@@ -278,10 +296,14 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
     if offshore and not candidate.reject:
         candidate.reject = "not_relevant"  # an envoy for Afghanistan posted elsewhere is no step in Kabul
         candidate.cues += (f"offshore:{offshore.group()}",)
-    immigration = _immigration_ban(candidate)
+    immigration = _immigration_ban(candidate, mentions, after)
     if immigration and not candidate.reject:
         candidate.reject = "not_relevant"  # a ban on a country's travellers, not on its rulers
         candidate.cues += (f"immigration:{immigration}",)
+    if _own_posting(candidate, mentions) and not candidate.reject:
+        # "The Taliban have sent envoys to a dozen capitals", "... await Japanese approval": their own
+        # step, with no host named, or the host yet to accept (convention 3)
+        candidate.reject = "taliban_actor"
     if candidate.act != "kabul_mission" and _sender_inside(candidate):
         # "it will accept a Syrian envoy": the named state sends; who accepts is not named as a host
         candidate.reject = "taliban_actor"
@@ -289,6 +311,15 @@ def _evaluate(candidate: Candidate, mentions: list[Mention], published: datetime
         candidate.reject = "not_relevant"  # "threatens the US ... if sanctions continue": nobody acts
         candidate.cues += ("actor:not attached",)
     return candidate
+
+
+def _own_posting(candidate: Candidate, mentions: list[Mention]) -> bool:
+    """Do the Taliban post a diplomat abroad with no host named, or with the host yet to answer?"""
+    if candidate.rule.event_type != "diplomatic_upgrade" or candidate.actor_from == "subject":
+        return False
+    taliban_first = any(m.kind == "taliban" and m.end <= candidate.start for m in mentions)
+    unanswered = not candidate.actors and candidate.act == "taliban_mission"
+    return taliban_first and (unanswered or bool(R.AWAITING.search(candidate.sentence, candidate.end)))
 
 
 def _entry_anaphor(candidate: Candidate) -> bool:
@@ -302,13 +333,18 @@ def _entry_anaphor(candidate: Candidate) -> bool:
     )
 
 
-def _immigration_ban(candidate: Candidate) -> str | None:
-    """A travel or entry ban in a sentence told as immigration policy ("travel ban proclamation")."""
-    trigger = candidate.sentence[candidate.start : candidate.end]
-    if not candidate.rule.event_type.startswith("sanctions") or not R.BAN_WORDS.search(trigger):
+def _immigration_ban(candidate: Candidate, mentions: list[Mention], after: str) -> str | None:
+    """A travel or entry ban told as immigration policy ("travel ban proclamation", "countries facing entry
+    curbs"), or aimed at the country alone ("adds Afghanistan to travel ban list"): its targets are the
+    country's people (convention 4); a ban on the Taliban or its officials names them."""
+    window = candidate.sentence[candidate.start : candidate.end + len(after)]
+    if not candidate.rule.event_type.startswith("sanctions") or not R.BAN_WORDS.search(window):
         return None
     match = R.IMMIGRATION.search(candidate.sentence)
-    return match.group() if match else None
+    if match:
+        return match.group()
+    named = {m.kind for m in mentions if m.kind in TARGET_KINDS}  # "Afghanistan back on US travel ban list"
+    return "country" if named == {"afghanistan"} else None
 
 
 def _sender_inside(candidate: Candidate) -> bool:
@@ -617,6 +653,9 @@ def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int
             continue  # "a waiver from the UN travel ban": who issued the measure
         if mention.kind in ACTOR_KINDS and R.OWNER_BEFORE.search(text[: mention.start]):
             continue  # "to the Embassy of India": whose mission it is
+        sanctions = candidate.rule.event_type.startswith("sanctions")
+        if sanctions and R.SUPPLY_BEFORE.search(text, end, mention.start):
+            continue  # "a fuel network supplying Afghanistan": the network is the target
         if _is_target(mention, text) and not R.PEOPLE.search(text[end : mention.start]):
             return "ok"
         if mention.kind == "afghan":
@@ -658,6 +697,8 @@ def _is_target(mention: Mention, text: str) -> bool:
         return bool(R.STATE_NOUN_AFTER.match(following))
     if mention.kind == "kabul" and R.KABUL_PLACE_AFTER.match(following):
         return False
+    if mention.kind in ("afghanistan", "kabul") and R.TRADE_AFTER.match(following):
+        return False  # "Afghanistan transit trade": a market or a route
     return mention.kind in TARGET_KINDS and not R.PEOPLE_AFTER.match(following)
 
 

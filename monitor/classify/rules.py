@@ -632,16 +632,32 @@ APPEAL = re.compile(
     r"|\b(?:that|says?|said|argues?|argued|insists?|insisted|believes?)\s+(?:the\s+)?(?:[\w'-]+\s+){1,2}?should\b",
     _I,
 )
+# An appeal addressed to a state ("urged the US to", "called on Washington to"): the state named is
+# the one asked, and the sentence is the appeal of whoever asks (convention 4), not that state's step.
+APPEAL_TO = re.compile(
+    r"\b(?:urg(?:e|es|ed|ing)|call(?:s|ed|ing)?\s+(?:on|upon)|press(?:es|ed|ing)?|ask(?:s|ed|ing)?|lobb\w*"
+    r"|implor\w*|petition\w*|appeal\w*\s+to)\s+(?:the\s+)?$",
+    _I,
+)
+# The Taliban's posting still awaits the host ("await Japanese approval", "requested agrément"):
+# no host has acted (convention 3).
+AWAITING = re.compile(
+    r"\b(?:await\w*|seek\w*|sought|request\w*|pending)\s+(?:[\w'-]+\s+){0,2}?(?:approval|response|reply"
+    r"|agr[ée]ment|acceptance|consent)\b",
+    _I,
+)
 # Speculation by the writer or a third party: neither a step nor a plan of the actor.
 SPECULATION = re.compile(
     r"\b(?:unclear|uncertain|unknown|not\s+clear|not\s+known)\s+(?:whether|if)\b"
-    r"|\b(?:will|to)\s+(?:\w+\s+)?decide\b|\bdecide\s+(?:whether|if|on)\b"
+    r"|\b(?:will|to)\s+['\"]?(?:\w+\s+)?decide\b|\bdecide\s+(?:whether|if|on)\b"
     r"|\b(?:take|make)s?\s+(?:a\s+|the\s+)?decision\s+(?:on|about|whether)\b|\bin\s+concert\s+with\b"
     r"|\b(?:will|would|to)\s+be\s+decided\b"  # "recognition will be decided with neighbours"
     r"|\b(?:will|would)\s+(?:eventually\s+|sooner\s+or\s+later\s+)?have\s+to\b|\b(?:must|ought\s+to)\b"
     r"|\bsooner\s+or\s+later\b"
     # an open question, not one being studied ("studying whether to" is a plan: PLANNED)
-    r"|(?:^|\b(?:said|says|say|told|asked|asks|wonder\w*|doubt\w*)\s+(?:that\s+)?)whether\b",
+    r"|(?:^|\b(?:said|says|say|told|asked|asks|wonder\w*|doubt\w*)\s+(?:that\s+)?)whether\b"
+    # a journalist's question answered ("a question about whether X will recognise"): nobody has acted
+    r"|\b(?:question\w*|quer(?:y|ies))\s+(?:about|on|over|of|as\s+to)\s+whether\b",
     _I,
 )
 # The Taliban seeking recognition ("their case for recognition", "seek global recognition"): no one grants it.
@@ -705,7 +721,9 @@ MODIFIER_RUN = re.compile(
 # A noun trigger judged, not taken: "Travel ban waiver necessary for engagement".
 OPINION_AFTER = re.compile(
     r"^\s*(?:is\s+|are\s+|was\s+|would\s+be\s+)?(?:necessary|needed|essential|vital|crucial|important|required"
-    r"|key|a\s+must|justified|unjustified|counterproductive|wrong|right)\b",
+    r"|key|a\s+must|justified|unjustified|counterproductive|wrong|right"
+    # another state's complaint about measures on itself: "calls renewed UN sanctions unlawful"
+    r"|illegal|unlawful|illegitimate)\b",
     _I,
 )
 GERUND = re.compile(r"[A-Za-z]+ing\b")
@@ -717,6 +735,17 @@ HYPOTHETICAL_AFTER = re.compile(r"^\s*(?:[\w'-]+\s+){0,3}?(?:would|could|might)\
 PEOPLE_AFTER = re.compile(
     r"^\s+(?:nationals|citizens|refugees|migrants|immigrants|asylum|people|students|women|girls"
     r"|travell?ers|passport|evacuees|returnees|workers|deportees)\b",
+    _I,
+)
+# Afghanistan as a market or a route ("Afghanistan transit trade"): the trade, not the state, follows.
+TRADE_AFTER = re.compile(
+    r"^\s+(?:transit|trade|imports?|exports?|fuel|supplies|shipments?|routes?|corridor|market|traders?)\b", _I
+)
+# A third party dealing with Afghanistan ("a fuel network supplying Afghanistan", "shipping grain to
+# Afghanistan", "trade with Kabul"): a sanction on that party does not aim at Afghanistan.
+SUPPLY_BEFORE = re.compile(
+    r"\b(?:suppl(?:y|ies|ying|ied)|smuggl\w*|ship(?:s|ped|ping)?|export\w*|sell\w*|sold|carr(?:y|ies|ying|ied)"
+    r"|transit\w*|trad(?:e|es|ed|ing)|deal\w*)\b(?:(?:\s+[\w'-]+){0,3}?\s+(?:to|into|with))?\s+(?:the\s+)?$",
     _I,
 )
 # "Kabul airport", "Kabul university": the city as a place, not the government.
@@ -807,9 +836,11 @@ ENTRY_ANAPHOR = re.compile(
 )
 # A ban on a country's travellers, told as immigration policy: "travel ban proclamation", "full-ban list".
 # Its targets are the people (convention 4), so the country named is no sanctions target.
-BAN_WORDS = re.compile(r"\b(?:travel|entry|visas?|bans?|barr\w*)\b", _I)
+BAN_WORDS = re.compile(r"\b(?:travel|entry|visas?|bans?|barr\w*|curbs)\b", _I)
 IMMIGRATION = re.compile(
-    r"\bproclamation\b|\b(?:full|partial)[\s-]+(?:(?:travel|entry)[\s-]+)?ban\b|\bvisa\s+applicants\b"
+    # not "entry ban": the UN's travel ban on listed Taliban is told so too
+    r"\bcountries\s+(?:facing|whose|subject\s+to)\b|\bnationals\s+of\b"
+    r"|\bbarred\s+from\s+entering\b|\bproclamation\b|\b(?:full|partial)[\s-]+(?:(?:travel|entry)[\s-]+)?ban\b|\bvisa\s+applicants\b"
     r"|\bimmigra\w*|\brefugee\s+admissions\b",
     _I,
 )
