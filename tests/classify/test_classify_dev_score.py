@@ -32,6 +32,9 @@ FLOORS = [
     ("sets/blind-f.jsonl", None, (0.94, 0.89, 0.95, 0.95)),
     ("sets/blind-g.jsonl", None, (0.90, 0.93, 0.95, 0.95)),
     ("sets/blind-h.jsonl", None, (0.92, 0.92, 0.95, 0.95)),
+    ("sets/blind-i.jsonl", None, (0.89, 0.89, 0.95, 0.95)),
+    ("sets/blind-j.jsonl", None, (0.92, 0.85, 0.95, 0.95)),
+    ("sets/blind-k.jsonl", None, (0.83, 0.86, 0.92, 0.95)),
 ]
 HERE = Path(__file__).parent
 
