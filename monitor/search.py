@@ -37,6 +37,7 @@ _FORM_ENDINGS = ("", *_ENDINGS, "e")  # "e" gives back one an ending took ("trad
 _ES_AFTER = ("s", "x", "z", "ch", "sh", "o")  # a whole word takes "es" only after these ("taxes", "vetoes")
 _PLAIN_AFTER_SHORT = ("ed", "ing", "ings")  # "planed" is "plane"'s: a short "plan" doubles ("planned")
 _SOFT_ENDINGS = ("ed", "es", "ing", "ings", "ation", "ations", "ition", "itions")  # after a final e or y
+_KEEP_E = ("", "s", "es", "ies", "ied")  # endings that drop no final e: none of them gives one back
 _VOWELS = frozenset("aeiouy")
 _VOWEL_GROUPS = re.compile("[aeiouy]+")
 
@@ -54,11 +55,19 @@ Query = tuple[tuple[Term, ...], ...]
 
 def root(word: str) -> str:
     """The word less its longest common English ending, keeping at least MIN_ROOT letters."""
+    return _rooted(word)[0]
+
+
+def _rooted(word: str) -> tuple[str, str]:
+    """`root(word)` and the ending it took off ("" for none). "es" comes off whole only where a word takes
+    it ("taxes", "vetoes"); elsewhere only its "s" does: "planes" is "plane" + s, not "plan" + es."""
     word = word.lower()
     for ending in _ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_ROOT:
-            return word[: -len(ending)]
-    return word
+            if ending == "es" and not word[:-2].endswith(_ES_AFTER):
+                ending = "s"
+            return word[: -len(ending)], ending
+    return word, ""
 
 
 def forms(word: str) -> tuple[str, ...]:
@@ -67,8 +76,8 @@ def forms(word: str) -> tuple[str, ...]:
     word = word.lower()
     if len(word) < MIN_PREFIX:
         return (word,)
-    stem = root(word)
-    found = {word} | {stem + ending for ending in _FORM_ENDINGS if stem != word or _whole(word, ending)}
+    stem, taken = _rooted(word)
+    found = {word} | {stem + ending for ending in _FORM_ENDINGS if _whole(stem, ending, taken)}
     if stem[-1] == "e":
         found |= {stem[:-1] + ending for ending in _SOFT_ENDINGS}
     elif stem[-1] == "y":
@@ -78,14 +87,15 @@ def forms(word: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _whole(word: str, ending: str) -> bool:
-    """Whether `ending` on a word as typed (no ending taken off) makes a form of it, not another word's:
-    "aid" + "e" is "aide", "plan" + "es" is "planes", "not" + "ed" is "noted"."""
+def _whole(stem: str, ending: str, taken: str) -> bool:
+    """Whether `ending` on `stem` (the word less the ending `taken` off it) makes a form of the word, not
+    another word's: "aid" + "e" is "aide", "plan" + "es" is "planes", "not" + "ed" is "noted". A final e
+    comes back only where the ending taken off had dropped one ("trading": "trade"; "plans" is no "plane")."""
     if ending == "e":
-        return False
+        return taken not in _KEEP_E
     if ending == "es":
-        return word.endswith(_ES_AFTER)
-    return ending not in _PLAIN_AFTER_SHORT or not _doubles(word)
+        return stem.endswith(_ES_AFTER)
+    return ending not in _PLAIN_AFTER_SHORT or not _doubles(stem)
 
 
 def _doubles(word: str) -> bool:

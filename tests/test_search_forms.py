@@ -17,6 +17,7 @@ TITLES = {
     "aide": "Presidential aide resigns",
     "plans": "Plans for talks announced",
     "plane": "Plane lands at Kabul airport",
+    "planes": "Two planes land in Herat",
     "sit": "Envoys sit down in Doha",
     "site": "Embassy site chosen",
     "trade": "Trade office reopens",
@@ -46,7 +47,9 @@ def found(engine: sa.Engine, words: str) -> set[str]:
     [
         ("aid", {"aid", "aided"}),  # not "aide"
         ("plan", {"plans"}),  # not "plane"
-        ("plane", {"plane"}),  # not "plans"
+        ("plane", {"plane", "planes"}),  # not "plans"
+        ("plans", {"plans"}),  # not "plane" nor "planes": an ending taken off is no licence
+        ("planes", {"plane", "planes"}),  # "plane" + s, not "plan" + es
         ("sit", {"sit"}),  # not "site"
         ("site", {"site"}),
         ("trading", {"trade", "trading"}),  # an ending taken off gives its e back
