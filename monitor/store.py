@@ -307,11 +307,13 @@ class _PrebuiltInsert:
     positional: bool
 
 
-_PREBUILT: dict[str, _PrebuiltInsert] = {}
+_PREBUILT: dict[tuple[str, str], _PrebuiltInsert] = {}
 
 
 def _prebuilt_insert(dialect: sa.Dialect) -> _PrebuiltInsert:
-    prebuilt = _PREBUILT.get(dialect.name)
+    # Keyed by driver too: two drivers of one database differ in parameter style (psycopg vs psycopg2).
+    key = (dialect.name, dialect.driver)
+    prebuilt = _PREBUILT.get(key)
     if prebuilt is None:
         compiled = sa.insert(ITEMS).compile(dialect=dialect, column_keys=list(_ITEM_ROW_KEYS))
         # Each column type's own processors (UTCDateTime's storage format, SQLite's booleans): the values
@@ -320,7 +322,7 @@ def _prebuilt_insert(dialect: sa.Dialect) -> _PrebuiltInsert:
         processors = cast(dict[str, Callable[[Any], Any]], compiled._bind_processors)
         names = compiled.positiontup or _ITEM_ROW_KEYS
         slots = tuple((name, processors.get(name)) for name in names)
-        prebuilt = _PREBUILT[dialect.name] = _PrebuiltInsert(str(compiled), slots, compiled.positional)
+        prebuilt = _PREBUILT[key] = _PrebuiltInsert(str(compiled), slots, compiled.positional)
     return prebuilt
 
 

@@ -85,6 +85,11 @@ class Candidate:
         return tuple(mention.code for mention in self.actors if mention.code)
 
     @property
+    def sanctions(self) -> bool:
+        """Is the act of the sanctions family (imposed or eased), rather than diplomacy?"""
+        return self.rule.event_type.startswith("sanctions")
+
+    @property
     def sort_key(self) -> tuple[int, bool, int, int]:
         return (self.index, self.modality == "negated", -self.rule.priority, self.start)
 
@@ -149,11 +154,8 @@ def _background(chosen: Candidate, found: list[Candidate]) -> str | None:
 
 def _headline_aims_elsewhere(chosen: Candidate, found: list[Candidate]) -> bool:
     """Is the headline's step of the chosen act's family aimed at another target (convention 4)?"""
-    sanctions = chosen.rule.event_type.startswith("sanctions")
     return any(
-        other.index == 0
-        and other.reject == "other_target"
-        and other.rule.event_type.startswith("sanctions") == sanctions
+        other.index == 0 and other.reject == "other_target" and other.sanctions == chosen.sanctions
         for other in found
     )
 
@@ -161,10 +163,7 @@ def _headline_aims_elsewhere(chosen: Candidate, found: list[Candidate]) -> bool:
 def _family_told(chosen: Candidate, found: list[Candidate], last: int) -> bool:
     """Does a sentence up to `last` (0: the headline, 1: the lead) name a step of the chosen act's family,
     valid or not? The families: diplomacy (recognition, upgrades) and sanctions (imposed or eased)."""
-    sanctions = chosen.rule.event_type.startswith("sanctions")
-    return any(
-        other.index <= last and other.rule.event_type.startswith("sanctions") == sanctions for other in found
-    )
+    return any(other.index <= last and other.sanctions == chosen.sanctions for other in found)
 
 
 def _main_event(valid: list[Candidate]) -> Candidate:
@@ -326,11 +325,7 @@ def _entry_anaphor(candidate: Candidate) -> bool:
     """Does a summary's sanctions step name its object only by count ("deleted one name from Annex I")?"""
     text = candidate.sentence
     window = text[candidate.start : candidate.end] + _first_words(text[candidate.end :], 8)
-    return (
-        candidate.index > 0
-        and candidate.rule.event_type.startswith("sanctions")
-        and bool(R.ENTRY_ANAPHOR.search(window))
-    )
+    return candidate.index > 0 and candidate.sanctions and bool(R.ENTRY_ANAPHOR.search(window))
 
 
 def _immigration_ban(candidate: Candidate, mentions: list[Mention], after: str) -> str | None:
@@ -338,7 +333,7 @@ def _immigration_ban(candidate: Candidate, mentions: list[Mention], after: str) 
     curbs"), or aimed at the country alone ("adds Afghanistan to travel ban list"): its targets are the
     country's people (convention 4); a ban on the Taliban or its officials names them."""
     window = candidate.sentence[candidate.start : candidate.end + len(after)]
-    if not candidate.rule.event_type.startswith("sanctions") or not R.BAN_WORDS.search(window):
+    if not candidate.sanctions or not R.BAN_WORDS.search(window):
         return None
     match = R.IMMIGRATION.search(candidate.sentence)
     if match:
@@ -575,7 +570,7 @@ def _target(candidate: Candidate, mentions: list[Mention], clause: int, clause_e
     verdict = _target_within(candidate, mentions, left) or _target_after(candidate, mentions, clause_end)
     if verdict:
         return verdict
-    if candidate.rule.event_type.startswith("sanctions") and R.REGIME.search(text):
+    if candidate.sanctions and R.REGIME.search(text):
         return "ok"  # "extends the mandate of the team supporting the 1988 Sanctions Committee"
     if candidate.rule.nominal and R.NAMED_OBJECT.match(text, candidate.end):
         return "other_target"  # "sanctions on Rosneft": a named object that is not ours
@@ -617,7 +612,7 @@ def _target_within(candidate: Candidate, mentions: list[Mention], left: int) -> 
             return "other_target"
         sanctioned_state = (
             mention.kind == "state"
-            and candidate.rule.event_type.startswith("sanctions")
+            and candidate.sanctions
             and mention.code not in {actor.code for actor in candidate.actors}
             and mention.start > candidate.start
         )
@@ -627,7 +622,7 @@ def _target_within(candidate: Candidate, mentions: list[Mention], left: int) -> 
             continue
         if R.PEOPLE.search(text[mention.end : candidate.start]):
             continue  # "Afghanistan is among 12 countries whose nationals face an entry ban"
-        place = candidate.rule.event_type.startswith("sanctions") and R.PLACE_BEFORE.search(
+        place = candidate.sanctions and R.PLACE_BEFORE.search(
             text[max(0, mention.start - 20) : mention.start]
         )  # "a recruiter operating in Afghanistan"; for a mission, "in Kabul" is the point
         if _is_target(mention, text) and not place:
@@ -653,8 +648,7 @@ def _target_after(candidate: Candidate, mentions: list[Mention], clause_end: int
             continue  # "a waiver from the UN travel ban": who issued the measure
         if mention.kind in ACTOR_KINDS and R.OWNER_BEFORE.search(text[: mention.start]):
             continue  # "to the Embassy of India": whose mission it is
-        sanctions = candidate.rule.event_type.startswith("sanctions")
-        if sanctions and R.SUPPLY_BEFORE.search(text, end, mention.start):
+        if candidate.sanctions and R.SUPPLY_BEFORE.search(text, end, mention.start):
             continue  # "a fuel network supplying Afghanistan": the network is the target
         if _is_target(mention, text) and not R.PEOPLE.search(text[end : mention.start]):
             return "ok"
@@ -862,7 +856,7 @@ def _fill_actor(chosen: Candidate, valid: list[Candidate], texts: list[str]) -> 
             return replace(chosen, actors=other.actors, actor_from="item")
     if chosen.actors:
         return chosen
-    regime = _regime_named(texts) if chosen.rule.event_type.startswith("sanctions") else None
+    regime = _regime_named(texts) if chosen.sanctions else None
     if regime is not None:
         return replace(chosen, actors=(regime,), actor_from="item")  # "the 1988 travel ban": the UN's
     for text in texts:
