@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -317,9 +317,10 @@ def _prebuilt_insert(dialect: sa.Dialect) -> _PrebuiltInsert:
     if prebuilt is None:
         compiled = sa.insert(ITEMS).compile(dialect=dialect, column_keys=list(_ITEM_ROW_KEYS))
         # Each column type's own processors (UTCDateTime's storage format, SQLite's booleans): the values
-        # written are those `conn.execute(sa.insert(ITEMS), rows)` writes. (A sequence of processors would
-        # be a tuple-typed column's; items has none.)
-        processors = cast(dict[str, Callable[[Any], Any]], compiled._bind_processors)
+        # written are those `conn.execute(sa.insert(ITEMS), rows)` writes.
+        processors = {
+            column.name: column.type.dialect_impl(dialect).bind_processor(dialect) for column in ITEMS.c
+        }
         names = compiled.positiontup or _ITEM_ROW_KEYS
         slots = tuple((name, processors.get(name)) for name in names)
         prebuilt = _PREBUILT[key] = _PrebuiltInsert(str(compiled), slots, compiled.positional)
